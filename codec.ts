@@ -1,0 +1,306 @@
+/**
+ * Values ⇄ bytes and flags, as pylibmc 1.6 writes them, so that Python
+ * services on the same memcached read what this client writes and the other
+ * way round; plus zlib compression, also as pylibmc does it.
+ *
+ * | value | bytes | flags |
+ * |---|---|---|
+ * | `Uint8Array`, `ArrayBuffer` | as is | 0 |
+ * | `string` | UTF-8 | 16 |
+ * | `boolean` | `"1"` / `"0"` | 2 (pylibmc reads it as an int 1/0) |
+ * | integer `number`, `bigint` | ASCII decimal | 4 |
+ * | other numbers, `null`, plain objects, arrays | JSON text | 48 (16 + 32) |
+ * | compressed (any of the above) | zlib stream | + 8 |
+ *
+ * Flag 32 is this client's JSON bit. pylibmc ignores it and reads such a value
+ * as the JSON text (a `str`). Flag 1 is a Python pickle: it cannot be read
+ * here, so it comes back as raw bytes, as does any flag combination not in
+ * the table. Integers read back as a `number` when they are safe integers and
+ * as a `bigint` otherwise.
+ *
+ * @module
+ */
+import { Failure, NotSupportedError } from "./errors.ts";
+
+/** pylibmc's flag bits, plus this client's {@linkcode Flags.JSON}. */
+export const Flags = Object.freeze({
+  /** A Python pickle (pylibmc's default for other types). */
+  PICKLE: 1,
+  /** A boolean as `"1"`/`"0"` (pylibmc's FLAG_INTEGER). */
+  BOOLEAN: 2,
+  /** An integer as ASCII decimal (pylibmc's FLAG_LONG). */
+  INTEGER: 4,
+  /** The bytes are a zlib stream of the value. */
+  ZLIB: 8,
+  /** UTF-8 text. */
+  TEXT: 16,
+  /** JSON text; always set together with TEXT. */
+  JSON: 32,
+});
+
+/** A value and its flags, as stored in memcached. */
+export interface Encoded {
+  /** The bytes stored. */
+  bytes: Uint8Array;
+  /** The item's client flags, a 32-bit unsigned integer. */
+  flags: number;
+}
+
+/**
+ * Turns values into bytes and flags and back: the `serializer` client
+ * option, like pylibmc's `serialize`/`deserialize` overrides. Compression is
+ * applied after `serialize` and undone before `deserialize`.
+ *
+ * A `deserialize` may throw `CacheMiss` to make a stored value read as a miss.
+ *
+ * @example
+ * ```ts
+ * import type { Serializer } from "./codec.ts";
+ * const json: Serializer = {
+ *   serialize: (value) => ({ bytes: new TextEncoder().encode(JSON.stringify(value)), flags: 0 }),
+ *   deserialize: (bytes) => JSON.parse(new TextDecoder().decode(bytes)),
+ * };
+ * ```
+ */
+export interface Serializer {
+  /** The bytes and flags to store for `value`; throws TypeError for what it cannot store. */
+  serialize(value: unknown): Encoded;
+  /** The value stored as `bytes` with `flags`. */
+  deserialize(bytes: Uint8Array, flags: number): unknown;
+}
+
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The default serializer: pylibmc's flags, as in the table above. */
+export const pylibmcSerializer: Serializer = Object.freeze({
+  serialize(value: unknown): Encoded {
+    switch (typeof value) {
+      case "string":
+        return { bytes: utf8.encode(value), flags: Flags.TEXT };
+      case "boolean":
+        return { bytes: utf8.encode(value ? "1" : "0"), flags: Flags.BOOLEAN };
+      case "bigint":
+        return { bytes: utf8.encode(String(value)), flags: Flags.INTEGER };
+      case "number":
+        if (Number.isSafeInteger(value)) {
+          return { bytes: utf8.encode(String(value)), flags: Flags.INTEGER };
+        }
+        if (!Number.isFinite(value)) {
+          throw new TypeError(`cannot store the number ${value}`);
+        }
+        return json(value);
+      case "object":
+        if (value instanceof Uint8Array) return { bytes: value, flags: 0 };
+        if (value instanceof ArrayBuffer) {
+          return { bytes: new Uint8Array(value), flags: 0 };
+        }
+        return json(value);
+      default:
+        throw new TypeError(`cannot store a value of type ${typeof value}`);
+    }
+  },
+
+  deserialize(bytes: Uint8Array, flags: number): unknown {
+    switch (flags) {
+      case 0:
+        return bytes;
+      case Flags.TEXT:
+        return text(bytes) ?? bytes;
+      case Flags.TEXT | Flags.JSON: {
+        const source = text(bytes);
+        if (source === undefined) return bytes;
+        try {
+          return JSON.parse(source);
+        } catch {
+          return bytes;
+        }
+      }
+      case Flags.INTEGER:
+        return integer(bytes) ?? bytes;
+      case Flags.BOOLEAN: {
+        const n = integer(bytes);
+        if (n === undefined) return bytes;
+        return n === 0 || n === 1 ? n === 1 : n;
+      }
+      default:
+        return bytes;
+    }
+  },
+});
+
+function json(value: unknown): Encoded {
+  let source: string | undefined;
+  try {
+    source = JSON.stringify(value);
+  } catch (cause) {
+    throw new TypeError(`cannot store the value as JSON: ${message(cause)}`, {
+      cause,
+    });
+  }
+  if (source === undefined) throw new TypeError("cannot store the value as JSON");
+  return { bytes: utf8.encode(source), flags: Flags.TEXT | Flags.JSON };
+}
+
+function message(err: unknown): string {
+  return err instanceof globalThis.Error ? err.message : String(err);
+}
+
+function text(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function integer(bytes: Uint8Array): number | bigint | undefined {
+  if (bytes.length > 40) return undefined;
+  // memcached pads a decremented number with spaces instead of shrinking it.
+  const digits = String.fromCharCode(...bytes).trimEnd();
+  if (!/^-?\d{1,30}$/.test(digits)) return undefined;
+  const n = BigInt(digits);
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) &&
+      n <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(n)
+    : n;
+}
+
+/** When and how hard to compress values, as pylibmc's `min_compress_len` and `compress_level`. */
+export interface CompressionOptions {
+  /** Compress values of at least this many bytes (after serializing). 0 turns compression off. */
+  threshold: number;
+  /**
+   * zlib level 1 (fast) to 9 (small); 0 turns compression off; -1 (the
+   * default) is zlib's default level.
+   */
+  level?: number;
+}
+
+/**
+ * The largest value decompression may produce, as a multiple of
+ * `maxValueSize`: a small zlib stream can inflate to gigabytes.
+ */
+export const INFLATE_RATIO = 64;
+
+/**
+ * A serializer with compression on top: what the client stores and reads.
+ */
+export class Codec {
+  readonly #serializer: Serializer;
+  readonly #threshold: number;
+  readonly #level: number;
+  readonly #maxInflated: number;
+
+  /** Makes a codec; `maxValueSize` bounds what decompression may produce. */
+  constructor(
+    serializer: Serializer,
+    compression: CompressionOptions | undefined,
+    maxValueSize: number,
+  ) {
+    this.#serializer = serializer;
+    this.#level = compression?.level ?? -1;
+    this.#threshold = this.#level === 0 ? 0 : compression?.threshold ?? 0;
+    this.#maxInflated = maxValueSize * INFLATE_RATIO;
+  }
+
+  /** Whether `encode` may need to wait (it does only to compress). */
+  needsCompression(encoded: Encoded): boolean {
+    return this.#threshold > 0 && encoded.bytes.length >= this.#threshold;
+  }
+
+  /** Serializes a value; throws TypeError for one it cannot store. */
+  serialize(value: unknown): Encoded {
+    const encoded = this.#serializer.serialize(value);
+    if (
+      !(encoded?.bytes instanceof Uint8Array) ||
+      !Number.isInteger(encoded.flags) || encoded.flags < 0 ||
+      encoded.flags > 0xffffffff
+    ) {
+      throw new TypeError(
+        "serialize() must return { bytes: Uint8Array, flags: 32-bit unsigned integer }",
+      );
+    }
+    return encoded;
+  }
+
+  /** Compresses a serialized value, keeping the result only when it is smaller. */
+  async compress(encoded: Encoded): Promise<Encoded> {
+    const packed = await deflate(encoded.bytes, this.#level);
+    return packed.length < encoded.bytes.length
+      ? { bytes: packed, flags: encoded.flags | Flags.ZLIB }
+      : encoded;
+  }
+
+  /** Reads a stored value back; a promise only when it must be decompressed. */
+  decode(bytes: Uint8Array, flags: number): unknown {
+    if (flags & Flags.ZLIB) {
+      return inflate(bytes, this.#maxInflated).then((plain) =>
+        this.#serializer.deserialize(plain, flags & ~Flags.ZLIB)
+      );
+    }
+    return this.#serializer.deserialize(bytes, flags);
+  }
+}
+
+interface NodeZlib {
+  deflateSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
+}
+
+let zlib: Promise<NodeZlib | undefined> | undefined;
+
+function nodeZlib(): Promise<NodeZlib | undefined> {
+  // Only node:zlib takes a compression level; where it is missing,
+  // CompressionStream does zlib's default level.
+  zlib ??= import("node:zlib").then(
+    (module) => module as unknown as NodeZlib,
+    () => undefined,
+  );
+  return zlib;
+}
+
+async function deflate(bytes: Uint8Array, level: number): Promise<Uint8Array> {
+  if (level !== -1) {
+    const module = await nodeZlib();
+    if (!module) {
+      throw new NotSupportedError(
+        "a compression level needs node:zlib, which this runtime lacks; leave level unset",
+      );
+    }
+    const out = module.deflateSync(bytes, { level });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function inflate(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream("deflate"));
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      size += chunk.length;
+      if (size > limit) {
+        throw new Failure(
+          `compressed value inflates to more than ${limit} bytes`,
+        );
+      }
+      chunks.push(chunk);
+    }
+  } catch (cause) {
+    if (cause instanceof Failure) throw cause;
+    throw new Failure(`could not decompress value: ${message(cause)}`, {
+      cause,
+    });
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

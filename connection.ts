@@ -1,0 +1,319 @@
+/**
+ * One pipelined connection to one server: a write queue flushed once per
+ * tick, an in-flight queue matched with replies in order, a deadline on every
+ * request, and reconnection on demand.
+ *
+ * @module
+ */
+import { type Error, errorFor } from "./errors.ts";
+import { Status } from "./protocol/status.ts";
+import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
+import { ByteWriter } from "./protocol/writer.ts";
+import {
+  type Address,
+  addressName,
+  type Connector,
+  type Socket,
+  type SocketFailure,
+} from "./transport/mod.ts";
+
+/** How a connection behaves. */
+export interface ConnectionOptions {
+  /** Milliseconds to wait for a socket to open. */
+  connectTimeout: number;
+  /** The largest item a reply may announce. */
+  maxValueSize: number;
+  /** Opens sockets. */
+  connector: Connector;
+}
+
+/** One request as the connection sees it. */
+export interface RequestSpec {
+  /** Writes the request's bytes; called once, when the request is sent. */
+  encode(w: ByteWriter): void;
+  /** The kind of reply the request expects. */
+  expect: Expect;
+  /** Names the request in errors, e.g. `"get"`. */
+  operation: string;
+  /** Names the key in errors, when there is one. */
+  key?: string;
+  /** Milliseconds the whole request may take; `Infinity` for no limit. */
+  timeout: number;
+  /** Abandons the request when aborted; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+const QUEUED = 0;
+const SENT = 1;
+const DONE = 2;
+
+interface Pending {
+  spec: RequestSpec;
+  state: typeof QUEUED | typeof SENT | typeof DONE;
+  resolve(reply: Reply): void;
+  reject(err: unknown): void;
+  timer?: ReturnType<typeof setTimeout>;
+  onAbort?: () => void;
+}
+
+/**
+ * A pipelined connection. Requests are written without waiting for earlier
+ * replies; everything queued in one tick goes out in one write.
+ *
+ * An abandoned request (timed out or aborted) keeps its place in the
+ * in-flight queue so that its reply, when it comes, is read and dropped: no
+ * later request can receive it. When the oldest request times out, the server
+ * is not answering, and the socket is closed and replaced.
+ */
+export class Connection {
+  /** The server's name in errors: `host:port` or the socket path. */
+  readonly server: string;
+  readonly #address: Address;
+  readonly #options: ConnectionOptions;
+  readonly #parser: TextReplyParser;
+  readonly #writer = new ByteWriter();
+  #queued: Pending[] = [];
+  #inflight: Pending[] = [];
+  #head = 0;
+  #tail = new Uint8Array(0);
+  #tailLength = 0;
+  #socket?: Socket;
+  #connecting = false;
+  #connectTimer?: ReturnType<typeof setTimeout>;
+  #writing = false;
+  #flushScheduled = false;
+  #closed = false;
+
+  /** Makes a connection; nothing is opened until the first request. */
+  constructor(address: Address, options: ConnectionOptions) {
+    this.#address = address;
+    this.#options = options;
+    this.server = addressName(address);
+    this.#parser = new TextReplyParser(options.maxValueSize);
+  }
+
+  /** Sends a request; resolves with its reply, whatever its status. */
+  request(spec: RequestSpec): Promise<Reply> {
+    if (this.#closed) {
+      return Promise.reject(this.#error(spec, Status.CONNECTION_FAILURE, "client is closed"));
+    }
+    if (spec.signal?.aborted) return Promise.reject(spec.signal.reason);
+    return new Promise((resolve, reject) => {
+      const p: Pending = { spec, state: QUEUED, resolve, reject };
+      if (Number.isFinite(spec.timeout)) {
+        p.timer = setTimeout(() => this.#expire(p), spec.timeout);
+      }
+      if (spec.signal) {
+        const signal = spec.signal;
+        p.onAbort = () => this.#settle(p, undefined, signal.reason);
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.#queued.push(p);
+      this.#schedule();
+    });
+  }
+
+  /** Closes the socket; waiting requests reject with ConnectionError. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#connectTimer);
+    this.#reset(Status.CONNECTION_FAILURE, "client closed");
+    this.#failQueued(Status.CONNECTION_FAILURE, "client closed");
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled || this.#writing) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#writing || this.#closed) return;
+    const socket = this.#socket;
+    if (!socket) {
+      if (this.#queued.some((p) => p.state === QUEUED)) this.#connect();
+      return;
+    }
+    const w = this.#writer;
+    w.reset();
+    for (const p of this.#queued) {
+      if (p.state !== QUEUED) continue;
+      p.spec.encode(w);
+      p.state = SENT;
+      this.#inflight.push(p);
+    }
+    this.#queued = [];
+    if (w.length === 0) return;
+    this.#writing = true;
+    socket.write(w.view()).then(
+      () => {
+        this.#writing = false;
+        if (this.#queued.length) this.#schedule();
+      },
+      (failure: SocketFailure) => {
+        this.#writing = false;
+        if (socket === this.#socket) this.#reset(failure.status, failure.message, failure.cause);
+        if (this.#queued.length) this.#schedule();
+      },
+    );
+  }
+
+  #connect(): void {
+    if (this.#connecting) return;
+    this.#connecting = true;
+    let timedOut = false;
+    const timer = this.#connectTimer = setTimeout(() => {
+      timedOut = true;
+      this.#connecting = false;
+      this.#failQueued(
+        Status.TIMEOUT,
+        `could not connect within ${this.#options.connectTimeout} ms`,
+      );
+    }, this.#options.connectTimeout);
+    let socket: Socket | undefined;
+    this.#options.connector(this.#address, {
+      data: (chunk) => {
+        if (socket === this.#socket) this.#onData(chunk);
+      },
+      closed: (failure) => {
+        if (socket !== this.#socket) return;
+        this.#reset(
+          failure?.status ?? Status.CONNECTION_FAILURE,
+          failure?.message ?? "connection closed by the server",
+          failure?.cause,
+        );
+        if (this.#queued.length) this.#schedule();
+      },
+    }).then(
+      (opened) => {
+        clearTimeout(timer);
+        if (timedOut || this.#closed) return opened.close();
+        this.#connecting = false;
+        socket = opened;
+        this.#socket = opened;
+        this.#schedule();
+      },
+      (failure: SocketFailure) => {
+        clearTimeout(timer);
+        if (timedOut) return;
+        this.#connecting = false;
+        this.#failQueued(failure.status, failure.message, failure.cause);
+      },
+    );
+  }
+
+  #onData(chunk: Uint8Array): void {
+    let buf = chunk;
+    let end = chunk.length;
+    if (this.#tailLength > 0) {
+      this.#keep(chunk, 0, chunk.length);
+      buf = this.#tail;
+      end = this.#tailLength;
+    }
+    let start = 0;
+    while (start < end) {
+      const p = this.#inflight[this.#head];
+      if (!p) {
+        return this.#reset(Status.PROTOCOL_ERROR, "the server sent bytes no request asked for");
+      }
+      const reply = this.#parser.parse(p.spec.expect, buf, start, end);
+      start += this.#parser.used;
+      if (!reply) break;
+      this.#shift();
+      if (reply.status === Status.PROTOCOL_ERROR) {
+        this.#settle(p, undefined, this.#error(p.spec, Status.PROTOCOL_ERROR, reply.line));
+        return this.#reset(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);
+      }
+      this.#settle(p, reply);
+    }
+    if (buf === this.#tail) {
+      this.#tail.copyWithin(0, start, end);
+      this.#tailLength = end - start;
+    } else {
+      this.#keep(buf, start, end);
+    }
+  }
+
+  /** Appends `bytes[from, to)` to the unparsed tail. */
+  #keep(bytes: Uint8Array, from: number, to: number): void {
+    const need = this.#tailLength + to - from;
+    if (need > this.#tail.length) {
+      const grown = new Uint8Array(Math.max(need, this.#tail.length * 2, 4096));
+      grown.set(this.#tail.subarray(0, this.#tailLength));
+      this.#tail = grown;
+    }
+    this.#tail.set(bytes.subarray(from, to), this.#tailLength);
+    this.#tailLength = need;
+  }
+
+  #shift(): void {
+    this.#head++;
+    if (this.#head === this.#inflight.length) {
+      this.#inflight = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024) {
+      this.#inflight = this.#inflight.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #expire(p: Pending): void {
+    const ms = p.spec.timeout;
+    const oldest = p.state === SENT && this.#inflight[this.#head] === p;
+    this.#settle(p, undefined, this.#error(p.spec, Status.TIMEOUT, `no reply within ${ms} ms`));
+    if (oldest) {
+      this.#reset(
+        Status.TIMEOUT,
+        `connection reset: the server did not answer an earlier request within ${ms} ms`,
+      );
+      if (this.#queued.length) this.#schedule();
+    }
+  }
+
+  /**
+   * Ends a request once: with its reply, or with an error. A sent request
+   * stays in the in-flight queue, so that its reply is still read, and
+   * dropped, when it arrives.
+   */
+  #settle(p: Pending, reply?: Reply, err?: unknown): void {
+    if (p.state === DONE) return;
+    p.state = DONE;
+    if (p.timer !== undefined) clearTimeout(p.timer);
+    if (p.onAbort) p.spec.signal?.removeEventListener("abort", p.onAbort);
+    if (reply) p.resolve(reply);
+    else p.reject(err);
+  }
+
+  /** Closes the socket and fails every request written to it. */
+  #reset(status: Status, detail: string, cause?: unknown): void {
+    this.#socket?.close();
+    this.#socket = undefined;
+    this.#parser.reset();
+    this.#tailLength = 0;
+    const inflight = this.#inflight.slice(this.#head);
+    this.#inflight = [];
+    this.#head = 0;
+    for (const p of inflight) {
+      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
+    }
+  }
+
+  #failQueued(status: Status, detail: string, cause?: unknown): void {
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const p of queued) {
+      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
+    }
+  }
+
+  #error(spec: RequestSpec, status: Status, detail: string, cause?: unknown): Error {
+    return errorFor(status, detail, {
+      operation: spec.operation,
+      key: spec.key,
+      server: this.server,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * # @seed/memcached
+ *
+ * A memcached client for Deno and Bun: pipelined requests, every operation,
+ * pylibmc's error classes, and values that Python services using pylibmc on
+ * the same servers can read and write.
+ *
+ * @example
+ * ```ts ignore
+ * import { Client, NotFound } from "jsr:@seed/memcached";
+ *
+ * await using client = new Client("127.0.0.1:11211", { timeout: 1000 });
+ * await client.set("user:1", { name: "Ada" }, { ttl: 300 });
+ * console.log(await client.get("user:1")); // { name: "Ada" }
+ * await client.set("hits", 0);
+ * console.log(await client.incr("hits", 5)); // 5
+ * try {
+ *   await client.incr("missing");
+ * } catch (err) {
+ *   if (!(err instanceof NotFound)) throw err;
+ * }
+ * ```
+ *
+ * @module
+ */
+export { type CasValue, Client, type Counter, type Entries } from "./client.ts";
+export type { CallOptions, ClientOptions, FlushOptions, StoreOptions } from "./options.ts";
+export {
+  Codec,
+  type CompressionOptions,
+  type Encoded,
+  Flags,
+  pylibmcSerializer,
+  type Serializer,
+} from "./codec.ts";
+export * from "./errors.ts";
+export { isSuccess } from "./protocol/status.ts";
+export { parseServer, type Server } from "./servers.ts";
+export type { Address, Connector, Socket, SocketEvents } from "./transport/types.ts";
+export { SocketFailure } from "./transport/types.ts";

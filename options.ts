@@ -1,0 +1,143 @@
+/**
+ * The client's options and the checks every argument passes before anything
+ * is sent: unknown option names, negative or fractional numbers and values of
+ * the wrong type are refused at the call.
+ *
+ * @module
+ */
+import type { CompressionOptions, Serializer } from "./codec.ts";
+import { InvalidArguments } from "./errors.ts";
+import type { Connector } from "./transport/mod.ts";
+
+/** Options of `new Client(servers, options)`. */
+export interface ClientOptions {
+  /** Milliseconds to wait for a connection to open. Default 4000 (pylibmc's `connect_timeout`). */
+  connectTimeout?: number;
+  /**
+   * Milliseconds a whole request may take, connecting included. Default 5000
+   * (pylibmc's `_poll_timeout`). `Infinity` waits for ever.
+   */
+  timeout?: number;
+  /** Prepended to every key; the 250-byte limit applies to prefix + key. */
+  keyPrefix?: string;
+  /**
+   * The largest value, in bytes after serializing and compressing, that is
+   * sent or accepted in a reply. Default 1 MiB. A larger value is TooBig and
+   * nothing is sent; memcached's own limit is its `-I` setting.
+   */
+  maxValueSize?: number;
+  /** Compress large values with zlib, as pylibmc's `min_compress_len`/`compress_level`. Off by default. */
+  compression?: CompressionOptions;
+  /** Replaces the value codec (pylibmc's `serialize`/`deserialize` overrides). */
+  serializer?: Serializer;
+  /** Opens sockets; the runtime's adapter by default. For tests and unusual runtimes. */
+  connector?: Connector;
+}
+
+/** Options every operation takes. */
+export interface CallOptions {
+  /** Abandons the call when aborted: it rejects with `signal.reason`, as `fetch` does. */
+  signal?: AbortSignal;
+  /** Milliseconds this call may take; overrides the client's `timeout`. */
+  timeout?: number;
+}
+
+/** Options of the storage operations. */
+export interface StoreOptions extends CallOptions {
+  /**
+   * Seconds until the item expires; 0 (the default) means never. memcached
+   * takes a number above 30 days (2,592,000 s) as an absolute Unix time.
+   */
+  ttl?: number;
+}
+
+/** Options of `flushAll`. */
+export interface FlushOptions extends CallOptions {
+  /** Seconds to wait before the items are invalidated. Default 0. */
+  delay?: number;
+}
+
+/** The largest ttl memcached accepts: a signed 32-bit Unix time. */
+export const MAX_TTL = 2 ** 31 - 1;
+
+/** The largest value of a memcached counter. */
+export const MAX_COUNTER = 2n ** 64n - 1n;
+
+/** Refuses option names that are not in `known`, and options that are not an object. */
+export function checkNames(
+  options: unknown,
+  known: readonly string[],
+  where: string,
+): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw new InvalidArguments(
+        `${where}: unknown option ${JSON.stringify(name)} (known: ${known.join(", ")})`,
+      );
+    }
+  }
+}
+
+/** A whole number from `min` to `max`, or the default when `value` is undefined. */
+export function integer(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number, not ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArguments(
+      `${name} must be a whole number from ${min} to ${max}, not ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A positive number of milliseconds (Infinity allowed), or the default. */
+export function millis(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of milliseconds, not ${typeof value}`);
+  }
+  if (!(value > 0)) {
+    throw new InvalidArguments(`${name} must be a positive number of milliseconds, not ${value}`);
+  }
+  return value;
+}
+
+/** An unsigned 64-bit delta for incr/decr. */
+export function delta(value: unknown): bigint {
+  if (typeof value === "bigint") {
+    if (value < 0n || value > MAX_COUNTER) {
+      throw new InvalidArguments(`delta must be from 0 to 2^64-1, not ${value}`);
+    }
+    return value;
+  }
+  if (typeof value !== "number") {
+    throw new TypeError(`delta must be a number or bigint, not ${typeof value}`);
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArguments(
+      `delta must be a non-negative whole number (a bigint past 2^53), not ${value}`,
+    );
+  }
+  return BigInt(value);
+}
+
+/** Checks the `signal` of a call's options. */
+export function signalOf(options: CallOptions | undefined): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+  return signal;
+}

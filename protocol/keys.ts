@@ -1,0 +1,53 @@
+/**
+ * Key validation and encoding for the text protocol.
+ *
+ * A text-protocol key is 1 to 250 bytes of UTF-8 with no whitespace or
+ * control characters: one space or CR LF inside a key would split the command
+ * and let the rest of the key run as a command of its own.
+ *
+ * @module
+ */
+
+/** The longest key memcached accepts, in bytes. */
+export const MAX_KEY_LENGTH = 250;
+
+const utf8 = new TextEncoder();
+
+/**
+ * The key (with `prefix` in front) as UTF-8 bytes, or a string saying why it
+ * cannot be sent.
+ *
+ * @example
+ * ```ts
+ * import { encodeKey } from "./keys.ts";
+ * encodeKey("user:1", "app:"); // Uint8Array of "app:user:1"
+ * encodeKey("a\r\nflush_all", ""); // "contains a control character ..."
+ * ```
+ */
+export function encodeKey(key: string, prefix: string): Uint8Array | string {
+  const full = prefix + key;
+  if (full.length === 0) return "is empty";
+  for (let i = 0; i < full.length; i++) {
+    const c = full.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) {
+      return `contains ${describe(c)} at index ${i}`;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const pair = c <= 0xdbff && i + 1 < full.length &&
+        (full.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      if (!pair) return `contains a lone surrogate at index ${i}`;
+      i++;
+    }
+  }
+  const bytes = utf8.encode(full);
+  if (bytes.length > MAX_KEY_LENGTH) {
+    return `is too long: ${bytes.length} bytes, max is ${MAX_KEY_LENGTH}`;
+  }
+  return bytes;
+}
+
+function describe(code: number): string {
+  if (code === 0x20) return "a space";
+  if (code === 0xa0) return "a no-break space";
+  return `a control character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`;
+}

@@ -1,0 +1,408 @@
+/**
+ * memcached's text protocol (doc/protocol.txt): encoders for every command the
+ * client sends, and {@linkcode TextReplyParser}, an incremental decoder of
+ * replies.
+ *
+ * Pure: bytes in, replies out. Keys reach these encoders already validated
+ * by `encodeKey`.
+ *
+ * @module
+ */
+import { Status } from "./status.ts";
+import type { ByteWriter } from "./writer.ts";
+
+/** The storage commands: each stores one item. */
+export type StoreVerb = "set" | "add" | "replace" | "append" | "prepend" | "cas";
+
+/**
+ * Encodes a storage command and its data block:
+ * `<verb> <key> <flags> <ttl> <bytes> [<cas>]\r\n<data>\r\n`.
+ */
+export function encodeStore(
+  w: ByteWriter,
+  verb: StoreVerb,
+  key: Uint8Array,
+  flags: number,
+  ttl: number,
+  value: Uint8Array,
+  cas?: bigint,
+): void {
+  w.ascii(verb);
+  w.ascii(" ");
+  w.bytes(key);
+  w.ascii(` ${flags} ${ttl} ${value.length}`);
+  if (cas !== undefined) w.ascii(` ${cas}`);
+  w.ascii("\r\n");
+  w.bytes(value);
+  w.ascii("\r\n");
+}
+
+/** Encodes `get` or `gets` of one or more keys. */
+export function encodeRetrieve(
+  w: ByteWriter,
+  verb: "get" | "gets",
+  keys: readonly Uint8Array[],
+): void {
+  w.ascii(verb);
+  for (const key of keys) {
+    w.ascii(" ");
+    w.bytes(key);
+  }
+  w.ascii("\r\n");
+}
+
+/** Encodes `delete <key>`. */
+export function encodeDelete(w: ByteWriter, key: Uint8Array): void {
+  w.ascii("delete ");
+  w.bytes(key);
+  w.ascii("\r\n");
+}
+
+/** Encodes `incr` or `decr` by an unsigned 64-bit delta. */
+export function encodeArith(
+  w: ByteWriter,
+  verb: "incr" | "decr",
+  key: Uint8Array,
+  delta: bigint,
+): void {
+  w.ascii(verb);
+  w.ascii(" ");
+  w.bytes(key);
+  w.ascii(` ${delta}\r\n`);
+}
+
+/** Encodes `touch <key> <ttl>`. */
+export function encodeTouch(w: ByteWriter, key: Uint8Array, ttl: number): void {
+  w.ascii("touch ");
+  w.bytes(key);
+  w.ascii(` ${ttl}\r\n`);
+}
+
+/** Encodes `flush_all [<delay>]`. */
+export function encodeFlushAll(w: ByteWriter, delay: number): void {
+  w.ascii(delay > 0 ? `flush_all ${delay}\r\n` : "flush_all\r\n");
+}
+
+/** Encodes `stats [<group>]`; the group is an already validated token. */
+export function encodeStats(w: ByteWriter, group?: Uint8Array): void {
+  w.ascii("stats");
+  if (group) {
+    w.ascii(" ");
+    w.bytes(group);
+  }
+  w.ascii("\r\n");
+}
+
+/** Encodes `version`. */
+export function encodeVersion(w: ByteWriter): void {
+  w.ascii("version\r\n");
+}
+
+/** What kind of reply a request expects. */
+export type Expect =
+  /** `VALUE` items closed by `END` (get, gets). */
+  | "values"
+  /** `STAT` lines closed by `END` (stats). */
+  | "stats"
+  /** One line (storage, delete, incr/decr, touch, flush_all, version). */
+  | "line";
+
+/** One item of a `get`/`gets` reply. */
+export interface Item {
+  /** The key as the server sent it. */
+  key: Uint8Array;
+  /** The item's client flags. */
+  flags: number;
+  /** The data block, copied out of the read buffer. */
+  value: Uint8Array;
+  /** The cas token, present for `gets`. */
+  cas?: bigint;
+}
+
+/** A complete reply. */
+export interface Reply {
+  /**
+   * The outcome: STORED, NOTSTORED, DATA_EXISTS, NOTFOUND, DELETED, SUCCESS
+   * (TOUCHED, OK, VERSION, a number), END (after items or stats), ERROR,
+   * CLIENT_ERROR, SERVER_ERROR, E2BIG, SERVER_MEMORY_ALLOCATION_FAILURE, or
+   * PROTOCOL_ERROR for bytes that are not a reply.
+   */
+  status: Status;
+  /** The reply line, e.g. `NOT_FOUND` or `CLIENT_ERROR bad data chunk`. */
+  line: string;
+  /** The items of a `values` reply. */
+  items?: Item[];
+  /** The `[name, value]` pairs of a `stats` reply. */
+  stats?: [string, string][];
+  /** The new value of an `incr`/`decr`. */
+  number?: bigint;
+  /** The version of a `version` reply. */
+  version?: string;
+}
+
+const CR = 13;
+const LF = 10;
+/** The longest reply line accepted; a longer one is a PROTOCOL_ERROR. */
+export const MAX_LINE = 8 * 1024;
+
+const keyText = new TextDecoder();
+
+/**
+ * Decodes text-protocol replies from bytes as they arrive.
+ *
+ * Call {@linkcode parse} with the kind of reply the oldest request expects and
+ * the bytes read so far. It returns the reply once it is complete, and says in
+ * {@linkcode used} how many bytes it consumed: the caller keeps only the rest.
+ * Items already consumed are held here, so the caller's buffer never needs
+ * more than one item at a time, and an item announcing more than
+ * `maxValueSize` bytes is a PROTOCOL_ERROR at once.
+ *
+ * @example
+ * ```ts
+ * import { TextReplyParser } from "./text.ts";
+ * const parser = new TextReplyParser(1024);
+ * const bytes = new TextEncoder().encode("STORED\r\n");
+ * parser.parse("line", bytes, 0, bytes.length)?.line; // "STORED"
+ * parser.used; // 8
+ * ```
+ */
+export class TextReplyParser {
+  /** Bytes consumed by the last {@linkcode parse} call. */
+  used = 0;
+  #items: Item[] = [];
+  #stats: [string, string][] = [];
+  readonly #maxValueSize: number;
+
+  /** Makes a parser that refuses items larger than `maxValueSize` bytes. */
+  constructor(maxValueSize: number) {
+    this.#maxValueSize = maxValueSize;
+  }
+
+  /** Drops a partly read reply, e.g. when its connection is closed. */
+  reset(): void {
+    this.#items = [];
+    this.#stats = [];
+    this.used = 0;
+  }
+
+  /**
+   * Parses from `buf[start, end)`. Returns the reply when it is complete,
+   * else `undefined` (wait for more bytes). Either way {@linkcode used} tells
+   * how many bytes from `start` were consumed. A PROTOCOL_ERROR reply means
+   * the stream can no longer be trusted.
+   */
+  parse(
+    expect: Expect,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+  ): Reply | undefined {
+    let pos = start;
+    this.used = 0;
+    for (;;) {
+      const cr = findLineEnd(buf, pos, end);
+      if (cr < 0) {
+        if (end - pos > MAX_LINE) return this.#fail("reply line too long");
+        this.used = pos - start;
+        return undefined;
+      }
+      if (cr + 1 >= end) {
+        this.used = pos - start;
+        return undefined;
+      }
+      if (buf[cr + 1] !== LF) return this.#fail("CR not followed by LF");
+      const next = cr + 2;
+      if (expect === "line") {
+        this.used = next - start;
+        return lineReply(buf, pos, cr);
+      }
+      if (startsWith(buf, pos, cr, "END")) {
+        this.used = next - start;
+        return this.#end(expect);
+      }
+      if (expect === "values" && startsWith(buf, pos, cr, "VALUE ")) {
+        const header = parseValueHeader(buf, pos + 6, cr);
+        if (typeof header === "string") return this.#fail(header);
+        if (header.bytes > this.#maxValueSize) {
+          return this.#fail(
+            `item of ${header.bytes} bytes is larger than maxValueSize ${this.#maxValueSize}`,
+          );
+        }
+        const dataEnd = next + header.bytes;
+        if (dataEnd + 2 > end) {
+          this.used = pos - start;
+          return undefined;
+        }
+        if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
+          return this.#fail("data block not followed by CR LF");
+        }
+        this.#items.push({
+          key: header.key,
+          flags: header.flags,
+          value: buf.slice(next, dataEnd),
+          cas: header.cas,
+        });
+        pos = dataEnd + 2;
+        continue;
+      }
+      if (expect === "stats" && startsWith(buf, pos, cr, "STAT ")) {
+        const line = ascii(buf, pos + 5, cr);
+        const space = line.indexOf(" ");
+        this.#stats.push(
+          space < 0 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)],
+        );
+        pos = next;
+        continue;
+      }
+      const reply = lineReply(buf, pos, cr);
+      this.reset();
+      this.used = next - start;
+      if (isErrorLine(reply.status)) return reply;
+      return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+    }
+  }
+
+  #end(expect: Expect): Reply {
+    const reply: Reply = expect === "values"
+      ? { status: Status.END, line: "END", items: this.#items }
+      : { status: Status.END, line: "END", stats: this.#stats };
+    this.#items = [];
+    this.#stats = [];
+    return reply;
+  }
+
+  #fail(why: string): Reply {
+    this.reset();
+    return { status: Status.PROTOCOL_ERROR, line: why };
+  }
+}
+
+function isErrorLine(status: Status): boolean {
+  return status === Status.ERROR || status === Status.CLIENT_ERROR ||
+    status === Status.SERVER_ERROR || status === Status.E2BIG ||
+    status === Status.SERVER_MEMORY_ALLOCATION_FAILURE;
+}
+
+function findLineEnd(buf: Uint8Array, from: number, end: number): number {
+  const cr = buf.indexOf(CR, from);
+  return cr < 0 || cr >= end ? -1 : cr;
+}
+
+function startsWith(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  word: string,
+): boolean {
+  if (end - pos < word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    if (buf[pos + i] !== word.charCodeAt(i)) return false;
+  }
+  return word.endsWith(" ") || end - pos === word.length;
+}
+
+function ascii(buf: Uint8Array, from: number, to: number): string {
+  let text = "";
+  for (let i = from; i < to; i++) text += String.fromCharCode(buf[i]);
+  return text;
+}
+
+const lineStatus: Record<string, Status> = {
+  STORED: Status.STORED,
+  NOT_STORED: Status.NOTSTORED,
+  EXISTS: Status.DATA_EXISTS,
+  NOT_FOUND: Status.NOTFOUND,
+  DELETED: Status.DELETED,
+  TOUCHED: Status.SUCCESS,
+  OK: Status.SUCCESS,
+  END: Status.END,
+  ERROR: Status.ERROR,
+};
+
+function lineReply(buf: Uint8Array, from: number, to: number): Reply {
+  const line = ascii(buf, from, to);
+  const known = lineStatus[line];
+  if (known !== undefined) return { status: known, line };
+  if (/^\d{1,20}$/.test(line)) {
+    const number = BigInt(line);
+    if (number < 2n ** 64n) return { status: Status.SUCCESS, line, number };
+  }
+  if (line.startsWith("VERSION ")) {
+    return { status: Status.SUCCESS, line, version: line.slice(8) };
+  }
+  if (line.startsWith("CLIENT_ERROR")) return { status: Status.CLIENT_ERROR, line };
+  if (line.startsWith("SERVER_ERROR")) {
+    if (line.includes("too large")) return { status: Status.E2BIG, line };
+    if (line.includes("out of memory")) {
+      return { status: Status.SERVER_MEMORY_ALLOCATION_FAILURE, line };
+    }
+    return { status: Status.SERVER_ERROR, line };
+  }
+  return {
+    status: Status.PROTOCOL_ERROR,
+    line: `unexpected line ${JSON.stringify(line)}`,
+  };
+}
+
+interface ValueHeader {
+  key: Uint8Array;
+  flags: number;
+  bytes: number;
+  cas?: bigint;
+}
+
+/** Parses `<key> <flags> <bytes> [<cas>]` of a VALUE line. */
+function parseValueHeader(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+): ValueHeader | string {
+  const fields: [number, number][] = [];
+  let i = from;
+  while (i < to && fields.length < 5) {
+    const s = i;
+    while (i < to && buf[i] !== 32) i++;
+    if (i === s) return "malformed VALUE line";
+    fields.push([s, i]);
+    if (i < to) i++;
+  }
+  if (i < to || buf[to - 1] === 32 || fields.length < 3 || fields.length > 4) {
+    return "malformed VALUE line";
+  }
+  const flags = digits(buf, fields[1], 10);
+  const bytes = digits(buf, fields[2], 10);
+  if (flags === undefined || flags > 0xffffffff || bytes === undefined) {
+    return "malformed VALUE line";
+  }
+  const header: ValueHeader = {
+    key: buf.slice(fields[0][0], fields[0][1]),
+    flags,
+    bytes,
+  };
+  if (fields.length === 4) {
+    const text = ascii(buf, fields[3][0], fields[3][1]);
+    if (!/^\d{1,20}$/.test(text)) return "malformed VALUE line";
+    header.cas = BigInt(text);
+  }
+  return header;
+}
+
+function digits(
+  buf: Uint8Array,
+  [from, to]: [number, number],
+  maxDigits: number,
+): number | undefined {
+  if (to - from > maxDigits) return undefined;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Decodes a key the server sent back, for matching with the keys asked for. */
+export function decodeKey(key: Uint8Array): string {
+  return keyText.decode(key);
+}

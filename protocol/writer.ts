@@ -1,0 +1,64 @@
+/**
+ * A growable byte buffer that requests are encoded into, reused from one
+ * write to the next so that encoding allocates nothing on the hot path.
+ *
+ * @module
+ */
+
+/**
+ * Appends ASCII text and bytes to one buffer.
+ *
+ * @example
+ * ```ts
+ * import { ByteWriter } from "./writer.ts";
+ * const w = new ByteWriter();
+ * w.ascii("version\r\n");
+ * w.view(); // the 9 bytes of "version\r\n"
+ * ```
+ */
+export class ByteWriter {
+  #buf: Uint8Array;
+  /** How many bytes have been written since the last {@linkcode reset}. */
+  length = 0;
+
+  /** Makes a writer whose buffer starts at `capacity` bytes. */
+  constructor(capacity = 16 * 1024) {
+    this.#buf = new Uint8Array(capacity);
+  }
+
+  #reserve(n: number): void {
+    const need = this.length + n;
+    if (need <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#buf.subarray(0, this.length));
+    this.#buf = grown;
+  }
+
+  /** Appends a string of ASCII characters, one byte each. */
+  ascii(text: string): void {
+    this.#reserve(text.length);
+    const buf = this.#buf;
+    let at = this.length;
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** Appends bytes. */
+  bytes(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes written so far; valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.length);
+  }
+
+  /** Forgets what was written, keeping the buffer for reuse. */
+  reset(): void {
+    this.length = 0;
+  }
+}

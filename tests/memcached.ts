@@ -1,0 +1,119 @@
+/**
+ * Starts and stops real memcached processes for the tests: a free loopback
+ * port or a Unix socket in a temporary folder.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+
+/** A running memcached. */
+export interface Memcached {
+  /** The server entry to give a Client: `127.0.0.1:PORT` or the socket path. */
+  server: string;
+  /** The TCP port, or 0 for a Unix socket. */
+  port: number;
+  /** Stops the process and removes its temporary folder. */
+  stop(): Promise<void>;
+}
+
+/** How to start memcached. */
+export interface StartOptions {
+  /** Listen on a Unix socket instead of TCP. */
+  unix?: boolean;
+  /** More command-line arguments. */
+  args?: string[];
+}
+
+const INSTALL_HINT = "memcached is not installed: run `apt-get install -y memcached`";
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a memcached and waits until it accepts connections. */
+export async function startMemcached(options: StartOptions = {}): Promise<Memcached> {
+  const dir = mkdtempSync(join(tmpdir(), "memcached-test-"));
+  const port = options.unix ? 0 : await freePort();
+  const path = join(dir, "memcached.sock");
+  const args = [
+    "-U",
+    "0",
+    "-m",
+    "64",
+    "-I",
+    "2m",
+    "-t",
+    "2",
+    ...(options.unix ? ["-s", path] : ["-l", "127.0.0.1", "-p", String(port)]),
+    ...(process.getuid?.() === 0 ? ["-u", "root"] : []),
+    ...(options.args ?? []),
+  ];
+  const child = spawn("memcached", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (chunk) => stderr += String(chunk));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const failed = new Promise<never>((_, reject) => {
+    child.once(
+      "error",
+      (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === "ENOENT" ? INSTALL_HINT : err.message)),
+    );
+    child.once("exit", (code) => reject(new Error(`memcached exited (${code}): ${stderr}`)));
+  });
+  failed.catch(() => {});
+  await Promise.race([ready(options.unix ? { path } : { port }), failed]);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { server: options.unix ? path : `127.0.0.1:${port}`, port, stop };
+}
+
+/** Sends raw bytes to a memcached and returns what it answers, for checks behind the client's back. */
+export function raw(server: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [host, port] = server.split(":");
+    const socket = server.startsWith("/") ? connect(server) : connect(Number(port), host);
+    let reply = "";
+    socket.on("data", (chunk) => {
+      reply += String(chunk);
+      if (/(END|OK|STORED|DELETED|ERROR[^\r]*)\r\n$/.test(reply)) socket.end();
+    });
+    socket.on("close", () => resolve(reply));
+    socket.on("error", reject);
+    socket.write(request);
+  });
+}
+
+async function ready(target: { port: number } | { path: string }): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = "path" in target ? connect(target.path) : connect(target.port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("memcached did not start accepting connections within 5 s");
+}

@@ -1,0 +1,116 @@
+/**
+ * The Bun adapter: `Bun.connect` for TCP (with no-delay) and Unix sockets.
+ *
+ * @module
+ */
+import { Status } from "../protocol/status.ts";
+import {
+  type Address,
+  connectFailure,
+  type Socket,
+  type SocketEvents,
+  SocketFailure,
+} from "./types.ts";
+
+interface BunSocket {
+  write(data: Uint8Array): number;
+  end(): void;
+  setNoDelay?(noDelay?: boolean): boolean;
+}
+
+interface BunHandlers {
+  data(socket: BunSocket, chunk: Uint8Array): void;
+  drain(socket: BunSocket): void;
+  close(socket: BunSocket, err?: unknown): void;
+  error(socket: BunSocket, err: unknown): void;
+  end(socket: BunSocket): void;
+}
+
+interface BunNet {
+  connect(
+    options:
+      & ({ hostname: string; port: number } | { unix: string })
+      & { socket: BunHandlers },
+  ): Promise<BunSocket>;
+}
+
+/** Connects with Bun's socket API. */
+export async function connectBun(
+  address: Address,
+  events: SocketEvents,
+): Promise<Socket> {
+  const bun = (globalThis as unknown as { Bun: BunNet }).Bun;
+  let closed = false;
+  let failure: SocketFailure | undefined;
+  let pending: { rest: Uint8Array; done(err?: SocketFailure): void } | undefined;
+
+  const finish = (err?: SocketFailure) => {
+    const write = pending;
+    pending = undefined;
+    write?.done(err);
+  };
+  const handlers: BunHandlers = {
+    data(_socket, chunk) {
+      if (!closed) events.data(chunk);
+    },
+    drain(socket) {
+      if (!pending) return;
+      const n = socket.write(pending.rest);
+      if (n < 0) return finish(writeFailure());
+      pending.rest = pending.rest.subarray(n);
+      if (pending.rest.length === 0) finish();
+    },
+    error(_socket, err) {
+      failure = new SocketFailure(Status.READ_FAILURE, `socket error: ${text(err)}`, err);
+    },
+    end(socket) {
+      socket.end();
+    },
+    close() {
+      finish(writeFailure());
+      if (closed) return;
+      closed = true;
+      events.closed(failure);
+    },
+  };
+
+  let socket: BunSocket;
+  try {
+    socket = await bun.connect(
+      address.kind === "tcp"
+        ? { hostname: address.host, port: address.port, socket: handlers }
+        : { unix: address.path, socket: handlers },
+    );
+  } catch (err) {
+    throw connectFailure(address, err);
+  }
+  if (address.kind === "tcp") socket.setNoDelay?.(true);
+
+  return {
+    write(bytes: Uint8Array): Promise<void> {
+      if (closed) return Promise.reject(writeFailure());
+      const n = socket.write(bytes);
+      if (n < 0) return Promise.reject(writeFailure());
+      if (n === bytes.length) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        pending = {
+          rest: bytes.subarray(n),
+          done: (err) => err ? reject(err) : resolve(),
+        };
+      });
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      socket.end();
+    },
+  };
+}
+
+function writeFailure(): SocketFailure {
+  return new SocketFailure(Status.WRITE_FAILURE, "write failed: socket closed");
+}
+
+function text(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

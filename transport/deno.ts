@@ -1,0 +1,94 @@
+/**
+ * The Deno adapter: `Deno.connect` for TCP (with no-delay) and Unix sockets.
+ *
+ * @module
+ */
+import { Status } from "../protocol/status.ts";
+import {
+  type Address,
+  connectFailure,
+  type Socket,
+  type SocketEvents,
+  SocketFailure,
+} from "./types.ts";
+
+interface DenoConn {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(buf: Uint8Array): Promise<number>;
+  close(): void;
+  setNoDelay?(noDelay?: boolean): void;
+}
+
+interface DenoNet {
+  connect(
+    options:
+      | { hostname: string; port: number; transport: "tcp" }
+      | { path: string; transport: "unix" },
+  ): Promise<DenoConn>;
+}
+
+/** The read buffer size: large enough for a big value in few reads. */
+const READ_SIZE = 256 * 1024;
+
+/** Connects with Deno's socket API. */
+export async function connectDeno(
+  address: Address,
+  events: SocketEvents,
+): Promise<Socket> {
+  const deno = (globalThis as unknown as { Deno: DenoNet }).Deno;
+  let conn: DenoConn;
+  try {
+    conn = await deno.connect(
+      address.kind === "tcp"
+        ? { hostname: address.host, port: address.port, transport: "tcp" }
+        : { path: address.path, transport: "unix" },
+    );
+  } catch (err) {
+    throw connectFailure(address, err);
+  }
+  if (address.kind === "tcp") conn.setNoDelay?.(true);
+  let closed = false;
+
+  (async () => {
+    const buf = new Uint8Array(READ_SIZE);
+    let failure: SocketFailure | undefined;
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null || closed) break;
+        events.data(buf.subarray(0, n));
+        if (closed) break;
+      }
+    } catch (err) {
+      failure = new SocketFailure(Status.READ_FAILURE, `read failed: ${text(err)}`, err);
+    }
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed by the runtime */ }
+    events.closed(failure);
+  })();
+
+  return {
+    async write(bytes: Uint8Array): Promise<void> {
+      try {
+        let at = 0;
+        while (at < bytes.length) at += await conn.write(bytes.subarray(at));
+      } catch (err) {
+        throw new SocketFailure(Status.WRITE_FAILURE, `write failed: ${text(err)}`, err);
+      }
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      try {
+        conn.close();
+      } catch { /* already closed by the runtime */ }
+    },
+  };
+}
+
+function text(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,101 @@
+/**
+ * The small interface every runtime's socket adapter implements. Nothing
+ * above `transport/` touches a runtime's socket API.
+ *
+ * @module
+ */
+import { Status } from "../protocol/status.ts";
+
+/** Where a server listens. */
+export type Address =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "unix"; path: string };
+
+/** What a socket reports to its owner. */
+export interface SocketEvents {
+  /** Bytes arrived; `chunk` may be reused once this returns. */
+  data(chunk: Uint8Array): void;
+  /** The socket closed: by the peer, or with a read failure. Not called after `close()`. */
+  closed(failure?: SocketFailure): void;
+}
+
+/** An open connection. */
+export interface Socket {
+  /**
+   * Writes all of `bytes`; resolves once they are handed to the system, and
+   * rejects with a {@linkcode SocketFailure}. `bytes` must stay unchanged
+   * until then, and one write must finish before the next starts.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes the socket; no event follows. */
+  close(): void;
+}
+
+/** Opens a socket to `address`, or rejects with a {@linkcode SocketFailure}. */
+export type Connector = (
+  address: Address,
+  events: SocketEvents,
+) => Promise<Socket>;
+
+/**
+ * A socket failure with the libmemcached status it stands for, e.g.
+ * CONNECTION_FAILURE for a refused connection.
+ */
+export class SocketFailure extends globalThis.Error {
+  /** The status of this failure. */
+  readonly status: Status;
+
+  /** Makes a failure of `status` that says `message`. */
+  constructor(status: Status, message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.status = status;
+  }
+}
+
+/** The `host:port` or socket path of an address, as errors name servers. */
+export function addressName(address: Address): string {
+  if (address.kind === "unix") return address.path;
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  return `${host}:${address.port}`;
+}
+
+/**
+ * The failure for an error raised while connecting, read from its name,
+ * code and message, which differ between runtimes.
+ */
+export function connectFailure(address: Address, err: unknown): SocketFailure {
+  const name = err instanceof globalThis.Error ? err.name : "";
+  const code = String((err as { code?: unknown })?.code ?? "");
+  const text = err instanceof globalThis.Error ? err.message : String(err);
+  const all = `${name} ${code} ${text}`;
+  if (/NotCapable|PermissionDenied|Requires net access|--allow-/i.test(all)) {
+    const flag = address.kind === "unix" ? "--allow-read --allow-write" : "--allow-net";
+    return new SocketFailure(
+      Status.ERRNO,
+      `cannot create a socket: permission denied (run Deno with ${flag})`,
+      err,
+    );
+  }
+  if (address.kind === "unix") {
+    const why = /ENOENT|NotFound|No such file/i.test(all)
+      ? "no such socket file"
+      : /ECONNREFUSED|ConnectionRefused|refused/i.test(all)
+      ? "connection refused"
+      : text;
+    return new SocketFailure(Status.FAIL_UNIX_SOCKET, why, err);
+  }
+  if (
+    /lookup|ENOTFOUND|EAI_|DNS|getaddrinfo|Name or service|nodename|resolve/i
+      .test(all)
+  ) {
+    return new SocketFailure(
+      Status.HOST_LOOKUP_FAILURE,
+      `cannot resolve host ${address.host}`,
+      err,
+    );
+  }
+  if (/ECONNREFUSED|ConnectionRefused|refused/i.test(all)) {
+    return new SocketFailure(Status.CONNECTION_FAILURE, "connection refused", err);
+  }
+  return new SocketFailure(Status.CONNECTION_FAILURE, `cannot connect: ${text}`, err);
+}
