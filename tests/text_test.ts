@@ -1,0 +1,253 @@
+/**
+ * The text protocol's encoders and its incremental reply decoder, fed every
+ * reply split at every byte offset.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Status } from "../protocol/status.ts";
+import {
+  encodeArith,
+  encodeDelete,
+  encodeFlushAll,
+  encodeRetrieve,
+  encodeStats,
+  encodeStore,
+  encodeTouch,
+  encodeVersion,
+  type Expect,
+  MAX_LINE,
+  type Reply,
+  TextReplyParser,
+} from "../protocol/text.ts";
+import { ByteWriter } from "../protocol/writer.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function encoded(write: (w: ByteWriter) => void): string {
+  const w = new ByteWriter(4);
+  write(w);
+  return text(w.view());
+}
+
+/**
+ * Feeds `stream` to a parser in two chunks split at `at`, the way a
+ * connection does (keeping the unconsumed tail), and returns every reply.
+ */
+function feed(expects: Expect[], stream: Uint8Array, cuts: number[], max = 1 << 20): Reply[] {
+  const parser = new TextReplyParser(max);
+  const replies: Reply[] = [];
+  let buffer = new Uint8Array(0);
+  let last = 0;
+  for (const cut of [...cuts, stream.length]) {
+    const chunk = stream.subarray(last, cut);
+    last = cut;
+    const joined = new Uint8Array(buffer.length + chunk.length);
+    joined.set(buffer);
+    joined.set(chunk, buffer.length);
+    let start = 0;
+    while (start < joined.length && replies.length < expects.length) {
+      const reply = parser.parse(expects[replies.length], joined, start, joined.length);
+      start += parser.used;
+      if (!reply) break;
+      replies.push(reply);
+      if (reply.status === Status.PROTOCOL_ERROR) return replies;
+    }
+    buffer = joined.slice(start);
+  }
+  return replies;
+}
+
+/** Every way of splitting `stream` in two gives the same replies as one chunk. */
+function splitEverywhere(expects: Expect[], stream: Uint8Array): Reply[] {
+  const whole = feed(expects, stream, []);
+  for (let at = 0; at <= stream.length; at++) {
+    assert.deepEqual(feed(expects, stream, [at]), whole, `split at ${at}`);
+  }
+  return whole;
+}
+
+describe("text protocol encoders", () => {
+  test("storage commands carry flags, ttl, length and the data block", () => {
+    const line = encoded((w) => encodeStore(w, "set", bytes("k"), 16, 60, bytes("v\r\n")));
+    assert.equal(line, "set k 16 60 3\r\nv\r\n\r\n");
+  });
+
+  test("cas carries the token after the length", () => {
+    const line = encoded((w) => encodeStore(w, "cas", bytes("k"), 0, 0, bytes("v"), 42n));
+    assert.equal(line, "cas k 0 0 1 42\r\nv\r\n");
+  });
+
+  test("get and gets list every key", () => {
+    assert.equal(encoded((w) => encodeRetrieve(w, "get", [bytes("a"), bytes("b")])), "get a b\r\n");
+    assert.equal(encoded((w) => encodeRetrieve(w, "gets", [bytes("a")])), "gets a\r\n");
+  });
+
+  test("the other commands", () => {
+    assert.equal(encoded((w) => encodeDelete(w, bytes("k"))), "delete k\r\n");
+    assert.equal(
+      encoded((w) => encodeArith(w, "incr", bytes("k"), 2n ** 64n - 1n)),
+      "incr k 18446744073709551615\r\n",
+    );
+    assert.equal(encoded((w) => encodeArith(w, "decr", bytes("k"), 1n)), "decr k 1\r\n");
+    assert.equal(encoded((w) => encodeTouch(w, bytes("k"), 9)), "touch k 9\r\n");
+    assert.equal(encoded((w) => encodeFlushAll(w, 0)), "flush_all\r\n");
+    assert.equal(encoded((w) => encodeFlushAll(w, 5)), "flush_all 5\r\n");
+    assert.equal(encoded((w) => encodeStats(w)), "stats\r\n");
+    assert.equal(encoded((w) => encodeStats(w, bytes("items"))), "stats items\r\n");
+    assert.equal(encoded((w) => encodeVersion(w)), "version\r\n");
+  });
+});
+
+describe("text reply decoder", () => {
+  test("single-line replies map to libmemcached statuses", () => {
+    const lines: [string, Status][] = [
+      ["STORED", Status.STORED],
+      ["NOT_STORED", Status.NOTSTORED],
+      ["EXISTS", Status.DATA_EXISTS],
+      ["NOT_FOUND", Status.NOTFOUND],
+      ["DELETED", Status.DELETED],
+      ["TOUCHED", Status.SUCCESS],
+      ["OK", Status.SUCCESS],
+      ["ERROR", Status.ERROR],
+      ["CLIENT_ERROR bad data chunk", Status.CLIENT_ERROR],
+      ["SERVER_ERROR object too large for cache", Status.E2BIG],
+      ["SERVER_ERROR out of memory storing object", Status.SERVER_MEMORY_ALLOCATION_FAILURE],
+      ["SERVER_ERROR busy", Status.SERVER_ERROR],
+      ["WHAT", Status.PROTOCOL_ERROR],
+    ];
+    for (const [line, status] of lines) {
+      const [reply] = splitEverywhere(["line"], bytes(line + "\r\n"));
+      assert.equal(reply.status, status, line);
+    }
+  });
+
+  test("a number reply carries a bigint over the full 64-bit range", () => {
+    const [small, big] = splitEverywhere(["line", "line"], bytes("42\r\n18446744073709551615\r\n"));
+    assert.equal(small.number, 42n);
+    assert.equal(big.number, 2n ** 64n - 1n);
+    const [over] = feed(["line"], bytes("18446744073709551616\r\n"), []);
+    assert.equal(over.status, Status.PROTOCOL_ERROR);
+  });
+
+  test("a version reply carries the version", () => {
+    const [reply] = splitEverywhere(["line"], bytes("VERSION 1.6.18\r\n"));
+    assert.equal(reply.version, "1.6.18");
+  });
+
+  test("a values reply carries every item, with cas tokens for gets", () => {
+    const stream = bytes("VALUE a 0 1 7\r\nx\r\nVALUE bb 4294967295 0\r\n\r\nEND\r\n");
+    const [reply] = splitEverywhere(["values"], stream);
+    assert.equal(reply.status, Status.END);
+    assert.deepEqual(reply.items!.map((i) => [text(i.key), i.flags, text(i.value), i.cas]), [
+      ["a", 0, "x", 7n],
+      ["bb", 4294967295, "", undefined],
+    ]);
+  });
+
+  test("a miss is END with no items", () => {
+    const [reply] = splitEverywhere(["values"], bytes("END\r\n"));
+    assert.deepEqual(reply.items, []);
+  });
+
+  test("a value containing CR LF END CR LF decodes exactly", () => {
+    const value = "a\r\nEND\r\nVALUE x 0 1\r\n";
+    const stream = bytes(`VALUE k 0 ${value.length}\r\n${value}\r\nEND\r\nSTORED\r\n`);
+    const [reply, next] = splitEverywhere(["values", "line"], stream);
+    assert.equal(text(reply.items![0].value), value);
+    assert.equal(next.status, Status.STORED);
+  });
+
+  test("a 1 MiB value decodes exactly from chunks of any size", () => {
+    const value = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 0xff);
+    const head = bytes(`VALUE big 0 ${value.length}\r\n`);
+    const stream = new Uint8Array([...head, ...value, ...bytes("\r\nEND\r\n")]);
+    for (const step of [1000, 65536, 300000]) {
+      const cuts = [];
+      for (let at = step; at < stream.length; at += step) cuts.push(at);
+      const [reply] = feed(["values"], stream, cuts, 1 << 20);
+      assert.deepEqual(reply.items![0].value, value);
+    }
+  });
+
+  test("stats replies carry name/value pairs", () => {
+    const [reply] = splitEverywhere(["stats"], bytes("STAT pid 1\r\nSTAT version 1.6.18\r\nEND\r\n"));
+    assert.deepEqual(reply.stats, [["pid", "1"], ["version", "1.6.18"]]);
+  });
+
+  test("an error line ends a values or stats reply", () => {
+    assert.equal(splitEverywhere(["stats"], bytes("ERROR\r\n"))[0].status, Status.ERROR);
+    const [reply] = splitEverywhere(["values"], bytes("SERVER_ERROR busy\r\n"));
+    assert.equal(reply.status, Status.SERVER_ERROR);
+  });
+
+  test("several replies in one chunk are each returned in order", () => {
+    const stream = bytes("STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\nDELETED\r\n5\r\n");
+    const replies = splitEverywhere(["line", "values", "line", "line"], stream);
+    assert.deepEqual(replies.map((r) => r.status), [
+      Status.STORED,
+      Status.END,
+      Status.DELETED,
+      Status.SUCCESS,
+    ]);
+  });
+
+  test("a reply is returned as soon as it is complete, without waiting for more", () => {
+    const parser = new TextReplyParser(100);
+    const stream = bytes("END\r\n");
+    assert.equal(parser.parse("values", stream, 0, stream.length)?.status, Status.END);
+    assert.equal(parser.used, 5);
+  });
+
+  test("an item larger than maxValueSize is a protocol error before its data arrives", () => {
+    const [reply] = feed(["values"], bytes("VALUE k 0 1025\r\n"), [], 1024);
+    assert.equal(reply.status, Status.PROTOCOL_ERROR);
+    assert.match(reply.line, /larger than maxValueSize/);
+  });
+
+  test("a line longer than the limit without CR LF is a protocol error", () => {
+    const [reply] = feed(["line"], bytes("X".repeat(MAX_LINE + 1)), []);
+    assert.equal(reply.status, Status.PROTOCOL_ERROR);
+  });
+
+  test("malformed replies are protocol errors", () => {
+    const cases = [
+      "VALUE k 0\r\n",
+      "VALUE k x 1\r\nv\r\nEND\r\n",
+      "VALUE k 0 1 \r\nv\r\nEND\r\n",
+      "VALUE k 0 1 1 1\r\nv\r\nEND\r\n",
+      "VALUE k 0 1\r\nvv\r\nEND\r\n",
+      "VALUE k 0 1\r\nv\r\nSTORED\r\n",
+      "STORED\rX",
+      "VALUE k 0 99999999999\r\n",
+    ];
+    for (const stream of cases) {
+      const [reply] = feed(["values"], bytes(stream), []);
+      assert.equal(reply?.status, Status.PROTOCOL_ERROR, JSON.stringify(stream));
+    }
+  });
+
+  test("random bytes end in replies or a protocol error, never a stall past the line limit", () => {
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let round = 0; round < 2000; round++) {
+      const length = Math.floor(random() * 64);
+      const words = ["VALUE ", "END", "\r\n", "STAT ", " 1 ", "STORED", "x"];
+      const parts: number[] = [];
+      while (parts.length < length) {
+        if (random() < 0.5) parts.push(...bytes(words[Math.floor(random() * words.length)]));
+        else parts.push(Math.floor(random() * 256));
+      }
+      const stream = new Uint8Array(parts);
+      const parser = new TextReplyParser(16);
+      const expect = (["line", "values", "stats"] as const)[round % 3];
+      let start = 0;
+      for (let step = 0; step <= stream.length && start < stream.length; step++) {
+        const reply = parser.parse(expect, stream, start, stream.length);
+        start += parser.used;
+        if (!reply || reply.status === Status.PROTOCOL_ERROR) break;
+      }
+      assert.ok(stream.length - start <= 16 + MAX_LINE, `seed round ${round}`);
+    }
+  });
+});
