@@ -8,7 +8,10 @@ const { serialize, deserialize } = pylibmcSerializer;
 
 describe("codec", () => {
   test("values get pylibmc's flags", () => {
-    assert.deepEqual(serialize(new Uint8Array([1, 2])), { bytes: new Uint8Array([1, 2]), flags: 0 });
+    assert.deepEqual(serialize(new Uint8Array([1, 2])), {
+      bytes: new Uint8Array([1, 2]),
+      flags: 0,
+    });
     assert.deepEqual(serialize("åäö"), { bytes: bytes("åäö"), flags: 16 });
     assert.deepEqual(serialize(""), { bytes: bytes(""), flags: 16 });
     assert.deepEqual(serialize(true), { bytes: bytes("1"), flags: 2 });
@@ -24,9 +27,22 @@ describe("codec", () => {
   });
 
   test("every kind of value reads back as it was written", () => {
-    const values = [new Uint8Array([0, 255]), "text", "", true, false, 0, -7, 2n ** 60n, 1.25, null, {
-      a: "b",
-    }, [1, "x"]];
+    const values = [
+      new Uint8Array([0, 255]),
+      "text",
+      "",
+      true,
+      false,
+      0,
+      -7,
+      2n ** 60n,
+      1.25,
+      null,
+      {
+        a: "b",
+      },
+      [1, "x"],
+    ];
     for (const value of values) {
       const { bytes, flags } = serialize(value);
       assert.deepEqual(deserialize(bytes, flags), value);
@@ -78,8 +94,12 @@ describe("codec", () => {
     const value = new Codec(pylibmcSerializer, undefined, 1 << 20).serialize(
       Array.from({ length: 5000 }, (_, i) => i % 97).join(","),
     );
-    const fast = await new Codec(pylibmcSerializer, { threshold: 1, level: 1 }, 1 << 20).compress(value);
-    const small = await new Codec(pylibmcSerializer, { threshold: 1, level: 9 }, 1 << 20).compress(value);
+    const fast = await new Codec(pylibmcSerializer, { threshold: 1, level: 1 }, 1 << 20).compress(
+      value,
+    );
+    const small = await new Codec(pylibmcSerializer, { threshold: 1, level: 9 }, 1 << 20).compress(
+      value,
+    );
     assert.ok(small.bytes.length < fast.bytes.length);
   });
 
@@ -87,11 +107,17 @@ describe("codec", () => {
     const big = new Codec(pylibmcSerializer, { threshold: 1 }, 1 << 30);
     const bomb = await big.compress({ bytes: new Uint8Array(2 << 20), flags: 0 });
     const small = new Codec(pylibmcSerializer, undefined, 1024);
-    await assert.rejects(async () => await small.decode(bomb.bytes, bomb.flags), /inflates to more than/);
+    await assert.rejects(
+      async () => await small.decode(bomb.bytes, bomb.flags),
+      /inflates to more than/,
+    );
   });
 
   test("a corrupt zlib stream is a clear error", async () => {
     const codec = new Codec(pylibmcSerializer, undefined, 1024);
-    await assert.rejects(async () => await codec.decode(bytes("not zlib"), 8), /could not decompress/);
+    await assert.rejects(
+      async () => await codec.decode(bytes("not zlib"), 8),
+      /could not decompress/,
+    );
   });
 });

@@ -146,7 +146,9 @@ describe("errors", () => {
       [Status.E2BIG, "TooBig"],
       [Status.SERVER_TEMPORARILY_DISABLED, "ServerDown"],
     ];
-    for (const [status, name] of expected) assert.equal(classify(status)?.name, name, Status[status]);
+    for (const [status, name] of expected) {
+      assert.equal(classify(status)?.name, name, Status[status]);
+    }
   });
 
   test("classify reports the server's ERROR reply as NotSupportedError, not SocketCreateError", () => {

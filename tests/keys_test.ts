@@ -26,7 +26,19 @@ describe("keys", () => {
   });
 
   test("whitespace and control characters are refused, so no command can be injected", () => {
-    for (const key of ["a b", "a\tb", "a\rb", "a\nb", "a\r\nflush_all", "a\0b", "\x7f", "a\x85", "a\u00a0"]) {
+    for (
+      const key of [
+        "a b",
+        "a\tb",
+        "a\rb",
+        "a\nb",
+        "a\r\nflush_all",
+        "a\0b",
+        "\x7f",
+        "a\x85",
+        "a\u00a0",
+      ]
+    ) {
       assert.equal(typeof encodeKey(key, ""), "string", JSON.stringify(key));
     }
   });

@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,10 @@ export interface Memcached {
   port: number;
   /** Stops the process and removes its temporary folder. */
   stop(): Promise<void>;
+  /** Freezes the process (SIGSTOP) and waits until it is stopped: it accepts connections but answers nothing. */
+  pause(): Promise<void>;
+  /** Lets a paused process run again (SIGCONT). */
+  resume(): void;
 }
 
 /** How to start memcached. */
@@ -78,12 +82,24 @@ export async function startMemcached(options: StartOptions = {}): Promise<Memcac
   await Promise.race([ready(options.unix ? { path } : { port }), failed]);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid!, "SIGCONT");
       child.kill("SIGTERM");
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { server: options.unix ? path : `127.0.0.1:${port}`, port, stop };
+  return {
+    server: options.unix ? path : `127.0.0.1:${port}`,
+    port,
+    stop,
+    pause: async () => {
+      process.kill(child.pid!, "SIGSTOP");
+      for (let attempt = 0; attempt < 200 && !stopped(child.pid!); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
+    resume: () => process.kill(child.pid!, "SIGCONT"),
+  };
 }
 
 /** Sends raw bytes to a memcached and returns what it answers, for checks behind the client's back. */
@@ -100,6 +116,11 @@ export function raw(server: string, request: string): Promise<string> {
     socket.on("error", reject);
     socket.write(request);
   });
+}
+
+/** Whether a process is stopped by a signal, from /proc. */
+function stopped(pid: number): boolean {
+  return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
 }
 
 async function ready(target: { port: number } | { path: string }): Promise<void> {

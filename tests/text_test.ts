@@ -171,7 +171,10 @@ describe("text reply decoder", () => {
   });
 
   test("stats replies carry name/value pairs", () => {
-    const [reply] = splitEverywhere(["stats"], bytes("STAT pid 1\r\nSTAT version 1.6.18\r\nEND\r\n"));
+    const [reply] = splitEverywhere(
+      ["stats"],
+      bytes("STAT pid 1\r\nSTAT version 1.6.18\r\nEND\r\n"),
+    );
     assert.deepEqual(reply.stats, [["pid", "1"], ["version", "1.6.18"]]);
   });
 

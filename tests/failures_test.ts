@@ -1,0 +1,201 @@
+/**
+ * Every error that can be produced on purpose against a real memcached, and
+ * what the client does around timeouts, aborts and closing.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import {
+  BadKeyProvided,
+  Client,
+  ConnectionError,
+  HostLookupError,
+  InvalidArguments,
+  InvalidHostProtocolError,
+  NoServers,
+  NotSupportedError,
+  Timeout,
+  TooBig,
+  UnixSocketError,
+  UnknownStatKey,
+} from "../mod.ts";
+import { freePort, type Memcached, raw, startMemcached } from "./memcached.ts";
+
+async function counters(server: string): Promise<Record<string, number>> {
+  const reply = await raw(server, "stats\r\n");
+  const stats: Record<string, number> = {};
+  for (const [, name, value] of reply.matchAll(/STAT (\w+) (\d+)\r\n/g)) {
+    stats[name] = Number(value);
+  }
+  return stats;
+}
+
+const commands = (s: Record<string, number>) =>
+  s.cmd_get + s.cmd_set + s.cmd_touch + s.cmd_flush + s.delete_hits + s.delete_misses +
+  s.incr_hits + s.incr_misses;
+
+describe("failures", () => {
+  let server: Memcached;
+  let client: Client;
+
+  before(async () => {
+    server = await startMemcached();
+    client = new Client(server.server, { timeout: 2000 });
+  });
+  after(async () => {
+    client?.close();
+    await server?.stop();
+  });
+
+  test("a refused port is ConnectionError naming the operation, key and server", async () => {
+    const port = await freePort();
+    await using down = new Client(`127.0.0.1:${port}`);
+    const err = await down.get("k").catch((e) => e);
+    assert.ok(err instanceof ConnectionError, String(err));
+    assert.equal(err.server, `127.0.0.1:${port}`);
+    assert.match(err.message, new RegExp(`^get "k" on 127\\.0\\.0\\.1:${port}: `));
+  });
+
+  test("an unknown host is HostLookupError", async () => {
+    await using nowhere = new Client("no-such-host.invalid:11211");
+    await assert.rejects(nowhere.get("k"), HostLookupError);
+  });
+
+  test("a missing Unix socket is UnixSocketError", async () => {
+    await using missing = new Client("/tmp/no-such-dir/memcached.sock");
+    await assert.rejects(missing.get("k"), UnixSocketError);
+  });
+
+  test("malformed server entries are InvalidHostProtocolError; an empty list is NoServers", () => {
+    assert.throws(() => new Client("host:port"), InvalidHostProtocolError);
+    assert.throws(() => new Client([]), NoServers);
+  });
+
+  test("bad keys are BadKeyProvided and nothing reaches the server", async () => {
+    const before = await counters(server.server);
+    const bad = ["", "a b", "a\r\nflush_all", "x".repeat(251), "tab\there", "nul\0", "a\ud800"];
+    for (const key of bad) {
+      await assert.rejects(client.set(key, 1), BadKeyProvided, JSON.stringify(key));
+      await assert.rejects(client.get(key), BadKeyProvided);
+      await assert.rejects(client.getMulti(["fine", key]), BadKeyProvided);
+      await assert.rejects(client.setMulti([["fine", 1], [key, 2]]), BadKeyProvided);
+    }
+    assert.equal(commands(await counters(server.server)), commands(before));
+  });
+
+  test("a key that is not a string is a TypeError", async () => {
+    await assert.rejects(client.get(1 as unknown as string), TypeError);
+  });
+
+  test("a value over maxValueSize is TooBig and nothing is sent", async () => {
+    const before = await counters(server.server);
+    await using small = new Client(server.server, { maxValueSize: 1000 });
+    await assert.rejects(small.set("big", "x".repeat(1001)), TooBig);
+    await assert.rejects(small.setMulti({ ok: 1, big: "x".repeat(1001) }), TooBig);
+    assert.equal(commands(await counters(server.server)), commands(before));
+  });
+
+  test("values the codec cannot store are a TypeError before sending", async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await assert.rejects(client.set("k", cyclic), TypeError);
+    await assert.rejects(client.set("k", undefined), TypeError);
+  });
+
+  test("a value the server's item limit refuses is TooBig", async () => {
+    await using big = new Client(server.server, { maxValueSize: 4 << 20 });
+    await assert.rejects(big.set("huge", new Uint8Array(3 << 20)), TooBig);
+    assert.equal(await big.set("after", "fine"), true);
+  });
+
+  test("an unknown stats group is UnknownStatKey", async () => {
+    await assert.rejects(client.stats("bogus"), UnknownStatKey);
+    await assert.rejects(client.stats("items\r\nflush_all"), InvalidArguments);
+  });
+
+  test("bad numbers and unknown options are refused at the call", async () => {
+    await assert.rejects(client.set("k", 1, { ttl: -1 }), InvalidArguments);
+    await assert.rejects(client.set("k", 1, { ttl: 1.5 }), InvalidArguments);
+    await assert.rejects(client.incr("k", -1), InvalidArguments);
+    await assert.rejects(client.incr("k", 0.5), InvalidArguments);
+    await assert.rejects(client.incr("k", 2n ** 64n), InvalidArguments);
+    await assert.rejects(client.get("k", { timeout: -5 }), InvalidArguments);
+    await assert.rejects(client.get("k", { tll: 5 } as never), InvalidArguments);
+    assert.throws(() => new Client(server.server, { timeot: 5 } as never), InvalidArguments);
+    assert.throws(
+      () => new Client(server.server, { compression: { threshold: 1, level: 10 } }),
+      InvalidArguments,
+    );
+  });
+
+  test("a list of several servers is NotSupportedError in this version", () => {
+    assert.throws(() => new Client([server.server, server.server]), NotSupportedError);
+  });
+
+  test("values of 1 MiB, empty values and values holding END round-trip", async () => {
+    const big = new Uint8Array(1 << 20).map((_, i) => i & 0xff);
+    await client.set("big", big);
+    assert.deepEqual(await client.get("big"), big);
+    await client.set("empty", "");
+    assert.equal(await client.get("empty"), "");
+    await client.set("end", "a\r\nEND\r\nb");
+    assert.equal(await client.get("end"), "a\r\nEND\r\nb");
+  });
+
+  test("compressed values are stored with flag 8 and read back", async () => {
+    await using packing = new Client(server.server, { compression: { threshold: 100 } });
+    const value = "compress me ".repeat(1000);
+    await packing.set("packed", value);
+    assert.match(await raw(server.server, "get packed\r\n"), /^VALUE packed 24 \d+\r\n/);
+    assert.equal(await client.get("packed"), value);
+  });
+
+  test("a request with no reply in time is Timeout, and later calls get their own values", async () => {
+    await client.set("t1", "one");
+    await server.pause();
+    try {
+      await assert.rejects(client.get("t1", { timeout: 200 }), Timeout);
+    } finally {
+      server.resume();
+    }
+    assert.equal(await client.get("t1"), "one");
+  });
+
+  test("an aborted call rejects with the signal's reason and its reply goes to nobody", async () => {
+    await client.setMulti({ a1: "A", b1: "B" });
+    await server.pause();
+    const controller = new AbortController();
+    const pending = client.get("a1", { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort(new Error("changed my mind"));
+    await assert.rejects(pending, /changed my mind/);
+    const next = client.get("b1");
+    server.resume();
+    assert.equal(await next, "B");
+  });
+
+  test("an already aborted signal rejects at once and sends nothing", async () => {
+    const before = await counters(server.server);
+    await assert.rejects(client.get("k", { signal: AbortSignal.abort() }), { name: "AbortError" });
+    assert.equal(commands(await counters(server.server)), commands(before));
+  });
+
+  test("close rejects waiting calls and later ones with ConnectionError", async () => {
+    const closing = new Client(server.server);
+    await closing.set("c", 1);
+    await server.pause();
+    const pending = closing.get("c");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    closing.close();
+    server.resume();
+    await assert.rejects(pending, ConnectionError);
+    await assert.rejects(closing.get("c"), ConnectionError);
+  });
+
+  test("a server that goes away is ConnectionError", async () => {
+    const lone = await startMemcached();
+    await using c = new Client(lone.server);
+    await c.set("k", 1);
+    await lone.stop();
+    await assert.rejects(c.get("k"), ConnectionError);
+  });
+});
