@@ -33,6 +33,14 @@ for (const transport of ["tcp", "unix"] as const) {
       assert.equal(await client.get(k), "hello");
     });
 
+    test("bytes come back as a plain Uint8Array that owns its memory", async () => {
+      const k = key("bytes");
+      await client.set(k, new Uint8Array([1, 2, 3]));
+      const value = await client.get<Uint8Array>(k);
+      assert.equal(value?.constructor, Uint8Array);
+      assert.equal(value?.buffer.byteLength, 3);
+    });
+
     test("gets returns the value with a bigint cas token, or undefined", async () => {
       const k = key("gets");
       assert.equal(await client.gets(k), undefined);

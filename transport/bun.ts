@@ -51,7 +51,9 @@ export async function connectBun(
   };
   const handlers: BunHandlers = {
     data(_socket, chunk) {
-      if (!closed) events.data(chunk);
+      // Bun hands over a Buffer, whose slice() is a view, not a copy; the
+      // decoder relies on slice() copying, so pass a plain Uint8Array.
+      if (!closed) events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     },
     drain(socket) {
       if (!pending) return;
