@@ -22,21 +22,30 @@
  */
 import { Failure, NotSupportedError } from "./errors.ts";
 
-/** pylibmc's flag bits, plus this client's {@linkcode Flags.JSON}. */
-export const Flags = Object.freeze({
-  /** A Python pickle (pylibmc's default for other types). */
-  PICKLE: 1,
-  /** A boolean as `"1"`/`"0"` (pylibmc's FLAG_INTEGER). */
-  BOOLEAN: 2,
-  /** An integer as ASCII decimal (pylibmc's FLAG_LONG). */
-  INTEGER: 4,
-  /** The bytes are a zlib stream of the value. */
-  ZLIB: 8,
-  /** UTF-8 text. */
-  TEXT: 16,
-  /** JSON text; always set together with TEXT. */
-  JSON: 32,
-});
+/** pylibmc's flag bits, plus this client's JSON bit. */
+export const Flags: Readonly<{
+  PICKLE: 1;
+  BOOLEAN: 2;
+  INTEGER: 4;
+  ZLIB: 8;
+  TEXT: 16;
+  JSON: 32;
+}> = Object.freeze(
+  {
+    /** A Python pickle (pylibmc's default for other types). */
+    PICKLE: 1,
+    /** A boolean as `"1"`/`"0"` (pylibmc's FLAG_INTEGER). */
+    BOOLEAN: 2,
+    /** An integer as ASCII decimal (pylibmc's FLAG_LONG). */
+    INTEGER: 4,
+    /** The bytes are a zlib stream of the value. */
+    ZLIB: 8,
+    /** UTF-8 text. */
+    TEXT: 16,
+    /** JSON text; always set together with TEXT. */
+    JSON: 32,
+  } as const,
+);
 
 /** A value and its flags, as stored in memcached. */
 export interface Encoded {

@@ -36,8 +36,6 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
-const GlobalError = globalThis.Error;
-
 /**
  * The base of every error this client throws. pylibmc calls it `Error` too
  * (with `MemcachedError` as an alias).
@@ -45,10 +43,7 @@ const GlobalError = globalThis.Error;
  * The message says what happened and where, e.g.
  * `get "user:1" on 127.0.0.1:11211: connection refused`.
  */
-export class Error extends GlobalError {
-  /** The status a new instance of this class gets when none is given. */
-  static readonly status: Status = Status.FAILURE;
-  override name = "Error";
+export class Error extends globalThis.Error {
   /** The libmemcached status behind this error. */
   readonly status: Status;
   /** The client operation that failed, when known. */
@@ -67,12 +62,23 @@ export class Error extends GlobalError {
       where(details) + detail,
       "cause" in details ? { cause: details.cause } : undefined,
     );
-    this.status = details.status ??
-      (this.constructor as typeof Error).status;
+    this.status = details.status ?? defaults.get(new.target) ?? Status.FAILURE;
     if (details.operation !== undefined) this.operation = details.operation;
     if (details.key !== undefined) this.key = details.key;
     if (details.server !== undefined) this.server = details.server;
   }
+}
+
+/** Each class's name and the status its instances get when none is given. */
+const defaults = new Map<ErrorClass, Status>();
+
+function define(Class: ErrorClass, name: string, status: Status): void {
+  Object.defineProperty(Class.prototype, "name", {
+    value: name,
+    writable: true,
+    configurable: true,
+  });
+  defaults.set(Class, status);
 }
 
 function where(details: ErrorDetails): string {
@@ -96,128 +102,74 @@ export type MemcachedError = Error;
  * Thrown by a custom `deserialize` to say that a stored value should be read
  * as a miss: `get` then returns `undefined` and `getMulti` leaves the key out.
  */
-export class CacheMiss extends Error {
-  static override readonly status: Status = Status.NOTFOUND;
-  override name = "CacheMiss";
-}
+export class CacheMiss extends Error {}
 
 /** A generic failure reported by the server or the client (FAILURE). */
-export class Failure extends Error {
-  static override readonly status: Status = Status.FAILURE;
-  override name = "Failure";
-}
+export class Failure extends Error {}
 
 /** The server's host name could not be resolved (HOST_LOOKUP_FAILURE). */
-export class HostLookupError extends Error {
-  static override readonly status: Status = Status.HOST_LOOKUP_FAILURE;
-  override name = "HostLookupError";
-}
+export class HostLookupError extends Error {}
 
 /**
  * The connection to a server failed, was refused, or was lost, or the client
  * was closed while the request waited (CONNECTION_FAILURE).
  */
-export class ConnectionError extends Error {
-  static override readonly status: Status = Status.CONNECTION_FAILURE;
-  override name = "ConnectionError";
-}
+export class ConnectionError extends Error {}
 
 /** A local address could not be bound (CONNECTION_BIND_FAILURE). */
-export class ConnectionBindError extends Error {
-  static override readonly status: Status = Status.CONNECTION_BIND_FAILURE;
-  override name = "ConnectionBindError";
-}
+export class ConnectionBindError extends Error {}
 
 /**
  * A socket could not be created, e.g. Deno was run without `--allow-net`.
  * Unlike pylibmc, this client never uses it for the server's `ERROR` reply
  * (that is {@linkcode NotSupportedError}).
  */
-export class SocketCreateError extends Error {
-  static override readonly status: Status = Status.ERRNO;
-  override name = "SocketCreateError";
-}
+export class SocketCreateError extends Error {}
 
 /** A Unix socket path is missing or refuses connections (FAIL_UNIX_SOCKET). */
-export class UnixSocketError extends Error {
-  static override readonly status: Status = Status.FAIL_UNIX_SOCKET;
-  override name = "UnixSocketError";
-}
+export class UnixSocketError extends Error {}
 
 /** The server sent bytes that are not a valid reply (PROTOCOL_ERROR). */
-export class ProtocolError extends Error {
-  static override readonly status: Status = Status.PROTOCOL_ERROR;
-  override name = "ProtocolError";
-}
+export class ProtocolError extends Error {}
 
 /** Writing a request to the socket failed (WRITE_FAILURE). */
-export class WriteError extends Error {
-  static override readonly status: Status = Status.WRITE_FAILURE;
-  override name = "WriteError";
-}
+export class WriteError extends Error {}
 
 /** Reading a reply from the socket failed (READ_FAILURE, PARTIAL_READ). */
-export class ReadError extends Error {
-  static override readonly status: Status = Status.READ_FAILURE;
-  override name = "ReadError";
-}
+export class ReadError extends Error {}
 
 /** A read failed for a reason the client could not tell (UNKNOWN_READ_FAILURE). */
-export class UnknownReadFailure extends Error {
-  static override readonly status: Status = Status.UNKNOWN_READ_FAILURE;
-  override name = "UnknownReadFailure";
-}
+export class UnknownReadFailure extends Error {}
 
 /**
  * The server answered `SERVER_ERROR`, e.g. it ran out of memory
  * (SERVER_ERROR, SERVER_MEMORY_ALLOCATION_FAILURE).
  */
-export class ServerError extends Error {
-  static override readonly status: Status = Status.SERVER_ERROR;
-  override name = "ServerError";
-}
+export class ServerError extends Error {}
 
 /**
  * The server answered `CLIENT_ERROR`, e.g. `incr` on a value that is not a
  * number (CLIENT_ERROR).
  */
-export class ClientError extends Error {
-  static override readonly status: Status = Status.CLIENT_ERROR;
-  override name = "ClientError";
-}
+export class ClientError extends Error {}
 
 /** The server is marked dead (SERVER_MARKED_DEAD). */
-export class ServerDead extends Error {
-  static override readonly status: Status = Status.SERVER_MARKED_DEAD;
-  override name = "ServerDead";
-}
+export class ServerDead extends Error {}
 
 /**
  * The server failed recently and is not tried again until its retry timeout
  * has passed (SERVER_TEMPORARILY_DISABLED).
  */
-export class ServerDown extends Error {
-  static override readonly status: Status = Status.SERVER_TEMPORARILY_DISABLED;
-  override name = "ServerDown";
-}
+export class ServerDown extends Error {}
 
 /** The client has no servers to talk to (NO_SERVERS). */
-export class NoServers extends Error {
-  static override readonly status: Status = Status.NO_SERVERS;
-  override name = "NoServers";
-}
+export class NoServers extends Error {}
 
 /** The item exists, e.g. a stale cas token (DATA_EXISTS). */
-export class DataExists extends Error {
-  static override readonly status: Status = Status.DATA_EXISTS;
-  override name = "DataExists";
-}
+export class DataExists extends Error {}
 
 /** The item does not exist (DATA_DOES_NOT_EXIST). */
-export class DataDoesNotExist extends Error {
-  static override readonly status: Status = Status.DATA_DOES_NOT_EXIST;
-  override name = "DataDoesNotExist";
-}
+export class DataDoesNotExist extends Error {}
 
 /**
  * The key is not on the server, e.g. `incr` or `cas` on a missing key
@@ -225,8 +177,6 @@ export class DataDoesNotExist extends Error {
  * holds the new values of the others.
  */
 export class NotFound extends Error {
-  static override readonly status: Status = Status.NOTFOUND;
-  override name = "NotFound";
   /** The missing keys, when several keys were asked for. */
   keys?: string[];
   /** What succeeded for the other keys, when several keys were asked for. */
@@ -238,22 +188,13 @@ export class NotFound extends Error {
  * well-formed string, or contains whitespace or control characters
  * (BAD_KEY_PROVIDED, NO_KEY_PROVIDED, KEY_TOO_BIG). Nothing was sent.
  */
-export class BadKeyProvided extends Error {
-  static override readonly status: Status = Status.BAD_KEY_PROVIDED;
-  override name = "BadKeyProvided";
-}
+export class BadKeyProvided extends Error {}
 
 /** The value is larger than the item size limit (E2BIG). */
-export class TooBig extends Error {
-  static override readonly status: Status = Status.E2BIG;
-  override name = "TooBig";
-}
+export class TooBig extends Error {}
 
 /** Memory for a request or reply could not be allocated (MEMORY_ALLOCATION_FAILURE). */
-export class AllocationError extends Error {
-  static override readonly status: Status = Status.MEMORY_ALLOCATION_FAILURE;
-  override name = "AllocationError";
-}
+export class AllocationError extends Error {}
 
 /**
  * A multi-key or multi-server call failed for some keys or servers and not
@@ -274,8 +215,6 @@ export class AllocationError extends Error {
  * ```
  */
 export class SomeErrors extends Error {
-  static override readonly status: Status = Status.SOME_ERRORS;
-  override name = "SomeErrors";
   /** The outcome of every key (or server) that succeeded. */
   results: Map<string, unknown> = new Map();
   /** The error of every key (or server) that failed. */
@@ -283,69 +222,78 @@ export class SomeErrors extends Error {
 }
 
 /** A multi-get was interrupted before every reply was read (FETCH_NOTFINISHED). */
-export class FetchNotFinished extends Error {
-  static override readonly status: Status = Status.FETCH_NOTFINISHED;
-  override name = "FetchNotFinished";
-}
+export class FetchNotFinished extends Error {}
 
 /**
  * The server or this client does not support the command, e.g. the server
  * answered a plain `ERROR` (ERROR, NOT_SUPPORTED, DEPRECATED).
  */
-export class NotSupportedError extends Error {
-  static override readonly status: Status = Status.NOT_SUPPORTED;
-  override name = "NotSupportedError";
-}
+export class NotSupportedError extends Error {}
 
 /** A server address is malformed or of an unknown kind (INVALID_HOST_PROTOCOL). */
-export class InvalidHostProtocolError extends Error {
-  static override readonly status: Status = Status.INVALID_HOST_PROTOCOL;
-  override name = "InvalidHostProtocolError";
-}
+export class InvalidHostProtocolError extends Error {}
 
 /** The server does not know the statistics group asked for (UNKNOWN_STAT_KEY). */
-export class UnknownStatKey extends Error {
-  static override readonly status: Status = Status.UNKNOWN_STAT_KEY;
-  override name = "UnknownStatKey";
-}
+export class UnknownStatKey extends Error {}
 
 /**
  * A deadline passed: connecting took longer than `connectTimeout`, or a
  * request took longer than its `timeout` (TIMEOUT). pylibmc has no class for
  * this and raises its bare `Error`.
  */
-export class Timeout extends Error {
-  static override readonly status: Status = Status.TIMEOUT;
-  override name = "Timeout";
-}
+export class Timeout extends Error {}
 
 /**
  * An argument or option is out of range, such as a negative ttl or delta, or
  * an unknown option name (INVALID_ARGUMENTS, PARSE_ERROR, PARSE_USER_ERROR).
  * Nothing was sent.
  */
-export class InvalidArguments extends Error {
-  static override readonly status: Status = Status.INVALID_ARGUMENTS;
-  override name = "InvalidArguments";
-}
+export class InvalidArguments extends Error {}
 
 /** The server did not store the item (NOTSTORED) where a stored item was required. */
-export class NotStored extends Error {
-  static override readonly status: Status = Status.NOTSTORED;
-  override name = "NotStored";
-}
+export class NotStored extends Error {}
 
 /**
  * Authentication was refused or could not be completed (AUTH_PROBLEM,
  * AUTH_FAILURE, AUTH_CONTINUE). Credentials never appear in its message.
  */
-export class AuthError extends Error {
-  static override readonly status: Status = Status.AUTH_FAILURE;
-  override name = "AuthError";
-}
+export class AuthError extends Error {}
 
 /** A class of error from this module. */
 export type ErrorClass = typeof Error;
+
+define(Error, "Error", Status.FAILURE);
+define(CacheMiss, "CacheMiss", Status.NOTFOUND);
+define(Failure, "Failure", Status.FAILURE);
+define(HostLookupError, "HostLookupError", Status.HOST_LOOKUP_FAILURE);
+define(ConnectionError, "ConnectionError", Status.CONNECTION_FAILURE);
+define(ConnectionBindError, "ConnectionBindError", Status.CONNECTION_BIND_FAILURE);
+define(SocketCreateError, "SocketCreateError", Status.ERRNO);
+define(UnixSocketError, "UnixSocketError", Status.FAIL_UNIX_SOCKET);
+define(ProtocolError, "ProtocolError", Status.PROTOCOL_ERROR);
+define(WriteError, "WriteError", Status.WRITE_FAILURE);
+define(ReadError, "ReadError", Status.READ_FAILURE);
+define(UnknownReadFailure, "UnknownReadFailure", Status.UNKNOWN_READ_FAILURE);
+define(ServerError, "ServerError", Status.SERVER_ERROR);
+define(ClientError, "ClientError", Status.CLIENT_ERROR);
+define(ServerDead, "ServerDead", Status.SERVER_MARKED_DEAD);
+define(ServerDown, "ServerDown", Status.SERVER_TEMPORARILY_DISABLED);
+define(NoServers, "NoServers", Status.NO_SERVERS);
+define(DataExists, "DataExists", Status.DATA_EXISTS);
+define(DataDoesNotExist, "DataDoesNotExist", Status.DATA_DOES_NOT_EXIST);
+define(NotFound, "NotFound", Status.NOTFOUND);
+define(BadKeyProvided, "BadKeyProvided", Status.BAD_KEY_PROVIDED);
+define(TooBig, "TooBig", Status.E2BIG);
+define(AllocationError, "AllocationError", Status.MEMORY_ALLOCATION_FAILURE);
+define(SomeErrors, "SomeErrors", Status.SOME_ERRORS);
+define(FetchNotFinished, "FetchNotFinished", Status.FETCH_NOTFINISHED);
+define(NotSupportedError, "NotSupportedError", Status.NOT_SUPPORTED);
+define(InvalidHostProtocolError, "InvalidHostProtocolError", Status.INVALID_HOST_PROTOCOL);
+define(UnknownStatKey, "UnknownStatKey", Status.UNKNOWN_STAT_KEY);
+define(Timeout, "Timeout", Status.TIMEOUT);
+define(InvalidArguments, "InvalidArguments", Status.INVALID_ARGUMENTS);
+define(NotStored, "NotStored", Status.NOTSTORED);
+define(AuthError, "AuthError", Status.AUTH_FAILURE);
 
 const table: ReadonlyMap<Status, ErrorClass> = new Map<Status, ErrorClass>([
   [Status.FAILURE, Failure],
