@@ -5,7 +5,8 @@
  * @module
  */
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
-import { Connection, type RequestSpec } from "./connection.ts";
+import type { RequestSpec } from "./connection.ts";
+import { ConnectionPool } from "./pool.ts";
 import {
   CacheMiss,
   type Error,
@@ -70,6 +71,8 @@ const CLIENT_OPTIONS = [
   "maxValueSize",
   "compression",
   "serializer",
+  "maxConnections",
+  "idleTimeout",
   "connector",
 ] as const;
 const CALL = ["signal", "timeout"];
@@ -98,7 +101,7 @@ export class Client {
   /** The server entries this client was made with. */
   readonly servers: readonly string[];
   readonly #options: ClientOptions;
-  readonly #conn: Connection;
+  readonly #conn: ConnectionPool;
   readonly #codec: Codec;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -137,10 +140,12 @@ export class Client {
       throw new TypeError("serializer must have serialize() and deserialize()");
     }
     this.#codec = new Codec(serializer, compression, this.#maxValueSize);
-    this.#conn = new Connection(parsed[0], {
+    this.#conn = new ConnectionPool(parsed[0], {
       connectTimeout: millis(options.connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
       connector: options.connector ?? defaultConnector,
+      maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
+      idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
     });
   }
 
@@ -272,15 +277,28 @@ export class Client {
       }
     });
     const results = new Map<string, T>();
+    const inflating: Promise<void>[] = [];
     for (const key of all) {
       const item = found.get(key);
       if (!item) continue;
-      try {
-        const value = await this.#decode(item, "getMulti", key);
+      const keep = (value: unknown) => {
         if (value !== MISS) results.set(key, value as T);
+      };
+      const lose = (err: unknown) => void errors.set(key, err as Error);
+      try {
+        const value = this.#decode(item, "getMulti", key);
+        if (value instanceof Promise) inflating.push(value.then(keep, lose));
+        else keep(value);
       } catch (err) {
-        errors.set(key, err as Error);
+        lose(err);
       }
+    }
+    if (inflating.length) {
+      await Promise.all(inflating);
+      // Decompressed values finish out of order: restore the order asked.
+      const ordered = new Map<string, T>();
+      for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
+      return settle(ordered, errors, "getMulti", all.length);
     }
     return settle(results, errors, "getMulti", all.length);
   }
@@ -445,10 +463,13 @@ export class Client {
     return value === MISS ? undefined : { value, cas: item.cas };
   }
 
-  async #decode(item: Item, operation: string, key: string): Promise<unknown> {
-    try {
-      return await this.#codec.decode(item.value, item.flags);
-    } catch (err) {
+  /**
+   * The value of an item, or MISS when a custom deserializer says so. It is a
+   * promise only when the value must be decompressed, so that reads of plain
+   * values settle without extra turns of the event loop.
+   */
+  #decode(item: Item, operation: string, key: string): unknown {
+    const fail = (err: unknown) => {
       if (err instanceof CacheMiss) return MISS;
       if (err instanceof globalThis.Error && "status" in err) throw err;
       throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
@@ -457,6 +478,12 @@ export class Client {
         server: this.#conn.server,
         cause: err,
       });
+    };
+    try {
+      const value = this.#codec.decode(item.value, item.flags);
+      return value instanceof Promise ? value.catch(fail) : value;
+    } catch (err) {
+      return fail(err);
     }
   }
 

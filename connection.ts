@@ -25,6 +25,8 @@ export interface ConnectionOptions {
   maxValueSize: number;
   /** Opens sockets. */
   connector: Connector;
+  /** Called whenever the connection has nothing queued or in flight any more. */
+  onIdle?: (connection: Connection) => void;
 }
 
 /** One request as the connection sees it. */
@@ -90,6 +92,19 @@ export class Connection {
     this.#options = options;
     this.server = addressName(address);
     this.#parser = new TextReplyParser(options.maxValueSize);
+  }
+
+  /**
+   * How many requests are queued or in flight, abandoned ones included: they
+   * still hold their place in the pipeline until their replies arrive.
+   */
+  get load(): number {
+    return this.#queued.length + this.#inflight.length - this.#head;
+  }
+
+  /** Whether {@linkcode close} was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Sends a request; resolves with its reply, whatever its status. */
@@ -234,6 +249,11 @@ export class Connection {
     } else {
       this.#keep(buf, start, end);
     }
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.load === 0 && !this.#closed) this.#options.onIdle?.(this);
   }
 
   /** Appends `bytes[from, to)` to the unparsed tail. */
@@ -298,6 +318,7 @@ export class Connection {
     for (const p of inflight) {
       this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
     }
+    this.#checkIdle();
   }
 
   #failQueued(status: Status, detail: string, cause?: unknown): void {
@@ -306,6 +327,7 @@ export class Connection {
     for (const p of queued) {
       this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
     }
+    this.#checkIdle();
   }
 
   #error(spec: RequestSpec, status: Status, detail: string, cause?: unknown): Error {

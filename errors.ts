@@ -259,6 +259,12 @@ export class NotStored extends Error {}
  */
 export class AuthError extends Error {}
 
+/**
+ * `ClientPool.reserve({ block: false })` found no free client. pylibmc raises
+ * Python's `queue.Empty` here.
+ */
+export class PoolExhausted extends Error {}
+
 /** A class of error from this module. */
 export type ErrorClass = typeof Error;
 
@@ -294,6 +300,7 @@ define(Timeout, "Timeout", Status.TIMEOUT);
 define(InvalidArguments, "InvalidArguments", Status.INVALID_ARGUMENTS);
 define(NotStored, "NotStored", Status.NOTSTORED);
 define(AuthError, "AuthError", Status.AUTH_FAILURE);
+define(PoolExhausted, "PoolExhausted", Status.FAILURE);
 
 const table: ReadonlyMap<Status, ErrorClass> = new Map<Status, ErrorClass>([
   [Status.FAILURE, Failure],
@@ -417,6 +424,7 @@ export const errors: readonly ErrorClass[] = Object.freeze([
   InvalidArguments,
   NotStored,
   AuthError,
+  PoolExhausted,
 ]);
 
 /** `[name, class]` for every class in {@linkcode errors}, as pylibmc's `exceptions`. */

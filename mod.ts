@@ -34,6 +34,7 @@ export {
   type Serializer,
 } from "./codec.ts";
 export * from "./errors.ts";
+export { ClientPool, type Lease, type Poolable, type ReserveOptions } from "./pool.ts";
 export { isSuccess } from "./protocol/status.ts";
 export { parseServer, type Server } from "./servers.ts";
 export type { Address, Connector, Socket, SocketEvents } from "./transport/types.ts";

@@ -30,6 +30,14 @@ export interface ClientOptions {
   compression?: CompressionOptions;
   /** Replaces the value codec (pylibmc's `serialize`/`deserialize` overrides). */
   serializer?: Serializer;
+  /**
+   * The most connections to open to each server. Default 2. A request goes to
+   * the least-loaded connection, and a new one is opened only when all are
+   * busy, so a large value does not hold up small requests.
+   */
+  maxConnections?: number;
+  /** Milliseconds a connection may sit unused before it is closed. Default 30000. */
+  idleTimeout?: number;
   /** Opens sockets; the runtime's adapter by default. For tests and unusual runtimes. */
   connector?: Connector;
 }

@@ -5,33 +5,29 @@ import { existsSync, readFileSync } from "node:fs";
 
 const [denoXml, denoRc, bunXml, bunRc, checkRc] = process.argv.slice(2);
 
-function suites(xml) {
-  return [...xml.matchAll(/<testsuite\b([^>]*)>([\s\S]*?)<\/testsuite>/g)].map((
-    [, attrs, body],
+function cases(xml) {
+  return [...xml.matchAll(/<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g)].map((
+    [, attrs, , body = ""],
   ) => ({
-    name: /name="([^"]*)"/.exec(attrs)?.[1] ?? "",
-    cases: (body.match(/<testcase\b/g) ?? []).length,
-    failures: (body.match(/<failure\b/g) ?? []).length,
+    name: (/name="([^"]*)"/.exec(attrs)?.[1] ?? "").replaceAll("&gt;", ">"),
+    failed: /<failure\b/.test(body),
   }));
 }
 
 function deno(xml) {
-  // node:test cases run as steps of their describe block; Deno reports the
-  // steps under its node:test shim and the blocks under each file.
-  const all = suites(xml);
-  const steps = all.filter((s) => s.name.startsWith("ext:"));
-  const files = all.filter((s) => !s.name.startsWith("ext:"));
-  const total = steps.reduce((n, s) => n + s.cases, 0);
-  const failed = steps.reduce((n, s) => n + s.failures, 0);
-  const blockFailures = files.reduce((n, s) => n + s.failures, 0);
-  return { passed: total - failed, failed: failed || blockFailures };
+  // Deno reports each node:test describe block as a test and its tests as
+  // steps named "block > test"; a block is not counted, its steps are.
+  const all = cases(xml);
+  const leaves = all.filter((c) => !all.some((other) => other.name.startsWith(`${c.name} > `)));
+  const failed = leaves.filter((c) => c.failed).length;
+  const blockFailures = all.filter((c) => c.failed).length;
+  return { passed: leaves.length - failed, failed: failed || blockFailures };
 }
 
 function bun(xml) {
-  const head = /<testsuites\b([^>]*)>/.exec(xml)?.[1] ?? "";
-  const tests = Number(/tests="(\d+)"/.exec(head)?.[1] ?? 0);
-  const failures = Number(/failures="(\d+)"/.exec(head)?.[1] ?? 0);
-  return { passed: tests - failures, failed: failures };
+  const all = cases(xml);
+  const failed = all.filter((c) => c.failed).length;
+  return { passed: all.length - failed, failed };
 }
 
 let passed = 0;

@@ -125,9 +125,12 @@ function stopped(pid: number): boolean {
 
 async function ready(target: { port: number } | { path: string }): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
+    // A reply, not just a connection, shows that the server has accepted
+    // the probe, so it is counted in the stats before the tests look.
     const ok = await new Promise<boolean>((resolve) => {
       const socket = "path" in target ? connect(target.path) : connect(target.port, "127.0.0.1");
-      socket.once("connect", () => {
+      socket.once("connect", () => socket.write("version\r\n"));
+      socket.once("data", () => {
         socket.destroy();
         resolve(true);
       });
@@ -136,5 +139,5 @@ async function ready(target: { port: number } | { path: string }): Promise<void>
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error("memcached did not start accepting connections within 5 s");
+  throw new Error("memcached did not start answering within 5 s");
 }
