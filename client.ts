@@ -1,12 +1,14 @@
 /**
  * {@linkcode Client}: every memcached operation, with pylibmc's results and
- * errors, over one pipelined connection.
+ * errors, over pipelined connections to one or many servers.
  *
  * @module
  */
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
+import { resolveBehaviors } from "./cluster/behaviors.ts";
+import { Cluster, isServerFailure } from "./cluster/mod.ts";
+import { parseServer } from "./cluster/servers.ts";
 import type { RequestSpec } from "./connection.ts";
-import { ConnectionPool } from "./pool.ts";
 import {
   CacheMiss,
   type Error,
@@ -14,25 +16,8 @@ import {
   InvalidArguments,
   NoServers,
   NotFound,
-  NotSupportedError,
   SomeErrors,
 } from "./errors.ts";
-import { encodeKey } from "./protocol/keys.ts";
-import { Status } from "./protocol/status.ts";
-import {
-  decodeKey,
-  encodeArith,
-  encodeDelete,
-  encodeFlushAll,
-  encodeRetrieve,
-  encodeStats,
-  encodeStore,
-  encodeTouch,
-  encodeVersion,
-  type Item,
-  type Reply,
-  type StoreVerb,
-} from "./protocol/text.ts";
 import {
   type CallOptions,
   checkNames,
@@ -45,7 +30,24 @@ import {
   signalOf,
   type StoreOptions,
 } from "./options.ts";
-import { parseServer } from "./servers.ts";
+import { encodeKey } from "./protocol/keys.ts";
+import { Status } from "./protocol/status.ts";
+import {
+  decodeKey,
+  encodeArith,
+  encodeDelete,
+  encodeFlushAll,
+  encodeRetrieve,
+  encodeStats,
+  encodeStore,
+  encodeTouch,
+  encodeVersion,
+  type Expect,
+  type Item,
+  type Reply,
+  type StoreVerb,
+} from "./protocol/text.ts";
+import type { ByteWriter } from "./protocol/writer.ts";
 import { defaultConnector } from "./transport/mod.ts";
 
 /** A value from `gets`: the value and its cas token for {@linkcode Client.cas}. */
@@ -73,6 +75,7 @@ const CLIENT_OPTIONS = [
   "serializer",
   "maxConnections",
   "idleTimeout",
+  "behaviors",
   "connector",
 ] as const;
 const CALL = ["signal", "timeout"];
@@ -80,6 +83,16 @@ const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
+
+/**
+ * Where a request goes: `"one"` to the key's server; `"read"` to the key's
+ * server, then to its replicas while servers fail; `"write"` to the key's
+ * server and its replicas at once.
+ */
+type Mode = "one" | "read" | "write";
+
+/** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
+type Handler<R> = (reply: Reply, fail: () => Error) => R;
 
 /**
  * A memcached client.
@@ -101,7 +114,8 @@ export class Client {
   /** The server entries this client was made with. */
   readonly servers: readonly string[];
   readonly #options: ClientOptions;
-  readonly #conn: ConnectionPool;
+  readonly #cluster: Cluster;
+  readonly #replicated: boolean;
   readonly #codec: Codec;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -110,22 +124,20 @@ export class Client {
   /**
    * Makes a client for `servers` (one entry or a list; see `parseServer` for
    * the forms). A malformed entry is InvalidHostProtocolError, an empty list
-   * NoServers. This version talks to one server: a list of several is
-   * NotSupportedError.
+   * NoServers. Keys are spread over the servers as libmemcached (and so
+   * pylibmc) spreads them with the same `behaviors`.
    */
   constructor(servers: string | readonly string[], options: ClientOptions = {}) {
     checkNames(options, CLIENT_OPTIONS, "Client");
     const list = typeof servers === "string" ? [servers] : [...servers];
     if (list.length === 0) throw new NoServers("empty server list");
     const parsed = list.map(parseServer);
-    if (parsed.length > 1) {
-      throw new NotSupportedError("more than one server is not supported yet");
-    }
+    const behaviors = resolveBehaviors(options.behaviors, parsed.length);
     this.servers = Object.freeze(list);
     this.#options = { ...options };
     this.#prefix = options.keyPrefix ?? "";
     if (typeof this.#prefix !== "string") throw new TypeError("keyPrefix must be a string");
-    this.#timeout = millis(options.timeout, "timeout", 5000);
+    this.#timeout = millis(either(options.timeout, behaviors.timeout, "timeout"), "timeout", 5000);
     this.#maxValueSize = integer(options.maxValueSize, "maxValueSize", 1, 2 ** 31, 1024 * 1024);
     const compression = options.compression;
     if (compression !== undefined) {
@@ -140,13 +152,30 @@ export class Client {
       throw new TypeError("serializer must have serialize() and deserialize()");
     }
     this.#codec = new Codec(serializer, compression, this.#maxValueSize);
-    this.#conn = new ConnectionPool(parsed[0], {
-      connectTimeout: millis(options.connectTimeout, "connectTimeout", 4000),
+    const connectTimeout = either(
+      options.connectTimeout,
+      behaviors.connectTimeout,
+      "connectTimeout",
+    );
+    this.#cluster = new Cluster(parsed, behaviors, {
+      connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
       connector: options.connector ?? defaultConnector,
+      socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
       maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
       idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
     });
+    this.#replicated = behaviors.replicas > 0;
+  }
+
+  /**
+   * The server that holds `key`, as `host:port` or the socket path: where
+   * libmemcached (pylibmc's `hash(key)`) would put it.
+   */
+  serverFor(key: string): string {
+    const index = this.#cluster.indexFor(this.#key(key, "serverFor"));
+    if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { key });
+    return this.#cluster.names[index];
   }
 
   /** A new client with the same servers and options and connections of its own (pylibmc's `clone`). */
@@ -198,9 +227,10 @@ export class Client {
   /**
    * Stores `value` only if the item's cas token is still `cas` (from
    * {@linkcode Client.gets}): `false` when another write came first; NotFound
-   * when the key is gone.
+   * when the key is gone. Only the key's own server is asked: replicas have
+   * tokens of their own.
    */
-  cas(key: string, value: unknown, cas: bigint, options?: StoreOptions): Promise<boolean> {
+  async cas(key: string, value: unknown, cas: bigint, options?: StoreOptions): Promise<boolean> {
     if (typeof cas !== "bigint") throw new TypeError("cas must be a bigint from gets()");
     return this.#store("cas", key, value, options, cas);
   }
@@ -209,15 +239,22 @@ export class Client {
   async delete(key: string, options?: CallOptions): Promise<boolean> {
     checkNames(options, CALL, "delete");
     const k = this.#key(key, "delete");
-    const reply = await this.#send("delete", key, options, (w) => encodeDelete(w, k));
-    if (reply.status === Status.DELETED) return true;
-    if (reply.status === Status.NOTFOUND) return false;
-    throw this.#fail(reply, "delete", key);
+    return this.#run(
+      "delete",
+      key,
+      options,
+      k,
+      "write",
+      (w) => encodeDelete(w, k),
+      "line",
+      deleted,
+    );
   }
 
   /**
    * Adds `delta` (default 1) to a counter and returns the new value; it wraps
-   * at 2^64. NotFound when missing, ClientError when the value is not a number.
+   * at 2^64. NotFound when missing, ClientError when the value is not a
+   * number. Only the key's own server counts.
    */
   incr(key: string, delta: Counter = 1, options?: CallOptions): Promise<Counter> {
     return this.#arith("incr", key, delta, options);
@@ -233,15 +270,22 @@ export class Client {
     checkNames(options, CALL, "touch");
     const k = this.#key(key, "touch");
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    const reply = await this.#send("touch", key, options, (w) => encodeTouch(w, k, t));
-    if (reply.status === Status.SUCCESS) return true;
-    if (reply.status === Status.NOTFOUND) return false;
-    throw this.#fail(reply, "touch", key);
+    return this.#run(
+      "touch",
+      key,
+      options,
+      k,
+      "write",
+      (w) => encodeTouch(w, k, t),
+      "line",
+      touched,
+    );
   }
 
   /**
-   * The hits among `keys`, in the order asked, in one round trip. When part
-   * of the request fails, SomeErrors carries the hits and an error per key.
+   * The hits among `keys`, in the order asked: one round trip per server,
+   * all servers at once. When part of the request fails, SomeErrors carries
+   * the hits and an error per key that could not be read.
    */
   async getMulti<T = unknown>(
     keys: Iterable<string>,
@@ -251,22 +295,31 @@ export class Client {
     const wanted = new Map<string, Uint8Array>();
     for (const key of keys) wanted.set(key, this.#key(key, "getMulti"));
     const all = [...wanted.keys()];
+    const errors = new Map<string, Error>();
     const batches: string[][] = [];
-    for (let i = 0; i < all.length; i += KEYS_PER_GET) batches.push(all.slice(i, i + KEYS_PER_GET));
-    const outcomes = await Promise.allSettled(batches.map(async (batch) => {
+    for (const [index, group] of this.#group(all, wanted, "getMulti", errors)) {
+      for (let i = 0; i < group.length; i += KEYS_PER_GET) {
+        batches.push(group.slice(i, i + KEYS_PER_GET));
+        (batches.at(-1) as string[] & { index?: number }).index = index;
+      }
+    }
+    const outcomes = await Promise.allSettled(batches.map((batch) => {
       const encoded = batch.map((key) => wanted.get(key)!);
-      const reply = await this.#send(
+      return this.#run(
         "getMulti",
         undefined,
         options,
+        (batch as string[] & { index?: number }).index!,
+        "read",
         (w) => encodeRetrieve(w, "get", encoded),
         "values",
+        (reply, fail) => {
+          if (reply.status !== Status.END) throw fail();
+          return reply.items!;
+        },
       );
-      if (reply.status !== Status.END) throw this.#fail(reply, "getMulti");
-      return reply.items!;
     }));
     const found = new Map<string, Item>();
-    const errors = new Map<string, Error>();
     outcomes.forEach((outcome, i) => {
       if (outcome.status === "rejected") {
         for (const key of batches[i]) errors.set(key, outcome.reason);
@@ -304,9 +357,9 @@ export class Client {
   }
 
   /**
-   * Stores every entry (in one round trip) and returns the keys that were
-   * not stored. When some fail, SomeErrors carries `true`/`false` per stored
-   * key and an error per failed one.
+   * Stores every entry (one round trip per server, all servers at once) and
+   * returns the keys that were not stored. When some fail, SomeErrors
+   * carries `true`/`false` per stored key and an error per failed one.
    */
   setMulti(entries: Entries, options?: StoreOptions): Promise<string[]> {
     return this.#storeMulti("set", entries, options);
@@ -322,12 +375,21 @@ export class Client {
     checkNames(options, CALL, "deleteMulti");
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "deleteMulti"));
-    const results = await this.#each(encoded, async (key, k) => {
-      const reply = await this.#send("deleteMulti", key, options, (w) => encodeDelete(w, k));
-      if (reply.status === Status.DELETED) return true;
-      if (reply.status === Status.NOTFOUND) return false;
-      throw this.#fail(reply, "deleteMulti", key);
-    }, "deleteMulti");
+    const results = await this.#each(
+      encoded,
+      "deleteMulti",
+      (key, k) =>
+        this.#run(
+          "deleteMulti",
+          key,
+          options,
+          k,
+          "write",
+          (w) => encodeDelete(w, k),
+          "line",
+          deleted,
+        ),
+    );
     return [...results.values()].every(Boolean);
   }
 
@@ -345,26 +407,37 @@ export class Client {
     const d = checkDelta(delta);
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "incrMulti"));
-    const results = await this.#each(encoded, async (key, k) => {
-      const reply = await this.#send(
-        "incrMulti",
-        key,
-        options,
-        (w) => encodeArith(w, "incr", k, d),
-      );
-      if (reply.number === undefined) throw this.#fail(reply, "incrMulti", key);
-      return counter(reply.number);
-    }, "incrMulti");
-    return results;
+    return this.#each(
+      encoded,
+      "incrMulti",
+      (key, k) =>
+        this.#run(
+          "incrMulti",
+          key,
+          options,
+          k,
+          "one",
+          (w) => encodeArith(w, "incr", k, d),
+          "line",
+          counted,
+        ),
+    );
   }
 
-  /** Invalidates every item, after `delay` seconds if given. Resolves `true` per server. */
+  /** Invalidates every item, after `delay` seconds if given: `true` per server. */
   async flushAll(options?: FlushOptions): Promise<Map<string, boolean>> {
     checkNames(options, FLUSH, "flushAll");
     const delay = integer(options?.delay, "delay", 0, MAX_TTL, 0);
-    const reply = await this.#send("flushAll", undefined, options, (w) => encodeFlushAll(w, delay));
-    if (reply.status !== Status.SUCCESS) throw this.#fail(reply, "flushAll");
-    return new Map([[this.#conn.server, true]]);
+    return this.#everyServer(
+      "flushAll",
+      options,
+      (w) => encodeFlushAll(w, delay),
+      "line",
+      (reply, fail) => {
+        if (reply.status !== Status.SUCCESS) throw fail();
+        return true;
+      },
+    );
   }
 
   /**
@@ -380,34 +453,34 @@ export class Client {
       if (typeof checked === "string") throw new InvalidArguments(`stats group ${checked}`);
       token = checked;
     }
-    const reply = await this.#send(
+    return this.#everyServer(
       "stats",
-      undefined,
       options,
       (w) => encodeStats(w, token),
       "stats",
+      (reply, fail) => {
+        if (reply.status === Status.ERROR) {
+          reply.status = Status.UNKNOWN_STAT_KEY;
+          reply.line = `unknown stats group ${JSON.stringify(group)}`;
+        }
+        if (reply.status !== Status.END) throw fail();
+        return Object.fromEntries(reply.stats!);
+      },
     );
-    if (reply.status === Status.ERROR) {
-      throw errorFor(Status.UNKNOWN_STAT_KEY, `unknown stats group ${JSON.stringify(group)}`, {
-        operation: "stats",
-        server: this.#conn.server,
-      });
-    }
-    if (reply.status !== Status.END) throw this.#fail(reply, "stats");
-    return new Map([[this.#conn.server, Object.fromEntries(reply.stats!)]]);
   }
 
   /** The version of every server. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
     checkNames(options, CALL, "version");
-    const reply = await this.#send("version", undefined, options, encodeVersion);
-    if (reply.version === undefined) throw this.#fail(reply, "version");
-    return new Map([[this.#conn.server, reply.version]]);
+    return this.#everyServer("version", options, encodeVersion, "line", (reply, fail) => {
+      if (reply.version === undefined) throw fail();
+      return reply.version;
+    });
   }
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
   close(): void {
-    this.#conn.close();
+    this.#cluster.close();
   }
 
   /** Closes the client at the end of an `await using` block. */
@@ -425,39 +498,120 @@ export class Client {
     return encoded;
   }
 
-  #send(
+  /**
+   * Sends one request to the server of `target` (an encoded key, or a server
+   * index) as `mode` says, and turns the reply into a result with `handle`.
+   */
+  async #run<R>(
     operation: string,
     key: string | undefined,
     options: CallOptions | undefined,
-    encode: RequestSpec["encode"],
-    expect: RequestSpec["expect"] = "line",
-  ): Promise<Reply> {
-    return this.#conn.request({
+    target: Uint8Array | number,
+    mode: Mode,
+    encode: (w: ByteWriter) => void,
+    expect: Expect,
+    handle: Handler<R>,
+  ): Promise<R> {
+    const spec: RequestSpec = {
       encode,
       expect,
       operation,
       key,
       timeout: millis(options?.timeout, "timeout", this.#timeout),
       signal: signalOf(options),
-    });
+    };
+    const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
+    if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
+    const one = async (at: number) => {
+      const reply = await this.#cluster.request(at, spec);
+      return handle(
+        reply,
+        () =>
+          errorFor(reply.status, reply.line, { operation, key, server: this.#cluster.names[at] }),
+      );
+    };
+    if (mode === "one" || !this.#replicated) return one(index);
+    const targets = [index, ...this.#cluster.replicasOf(index)];
+    if (mode === "read") {
+      let first: unknown;
+      for (const at of targets) {
+        try {
+          return await one(at);
+        } catch (err) {
+          if (!isServerFailure(err)) throw err;
+          first ??= err;
+        }
+      }
+      throw first;
+    }
+    const outcomes = await Promise.allSettled(targets.map(one));
+    const primary = outcomes[0];
+    if (primary.status === "fulfilled") return primary.value;
+    const replica = outcomes.find((outcome) => outcome.status === "fulfilled");
+    if (replica && isServerFailure(primary.reason)) return replica.value;
+    throw primary.reason;
   }
 
-  #fail(reply: Reply, operation: string, key?: string): Error {
-    return errorFor(reply.status, reply.line, { operation, key, server: this.#conn.server });
+  /** The keys grouped by server index; keys with no server get NoServers in `errors`. */
+  #group(
+    keys: readonly string[],
+    encoded: Map<string, Uint8Array>,
+    operation: string,
+    errors: Map<string, Error>,
+  ): Map<number, string[]> {
+    const groups = new Map<number, string[]>();
+    for (const key of keys) {
+      const index = this.#cluster.indexFor(encoded.get(key)!);
+      if (index < 0) {
+        errors.set(key, errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key }));
+        continue;
+      }
+      const group = groups.get(index);
+      if (group) group.push(key);
+      else groups.set(index, [key]);
+    }
+    return groups;
+  }
+
+  /** Sends a request to every server at once; SomeErrors when some fail. */
+  async #everyServer<R>(
+    operation: string,
+    options: CallOptions | undefined,
+    encode: (w: ByteWriter) => void,
+    expect: Expect,
+    handle: Handler<R>,
+  ): Promise<Map<string, R>> {
+    const names = this.#cluster.names;
+    const outcomes = await Promise.allSettled(
+      names.map((_, index) =>
+        this.#run(operation, undefined, options, index, "one", encode, expect, handle)
+      ),
+    );
+    const results = new Map<string, R>();
+    const errors = new Map<string, Error>();
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === "fulfilled") results.set(names[index], outcome.value);
+      else errors.set(names[index], outcome.reason);
+    });
+    return settle(results, errors, operation, names.length, "servers");
   }
 
   async #getOne(verb: "get" | "gets", key: string, options?: CallOptions) {
     checkNames(options, CALL, verb);
     const k = this.#key(key, verb);
-    const reply = await this.#send(
+    const item = await this.#run(
       verb,
       key,
       options,
+      k,
+      "read",
       (w) => encodeRetrieve(w, verb, [k]),
       "values",
+      (reply, fail) => {
+        if (reply.status !== Status.END) throw fail();
+        return reply.items![0];
+      },
     );
-    if (reply.status !== Status.END) throw this.#fail(reply, verb, key);
-    const item = reply.items![0];
     if (!item) return undefined;
     const value = await this.#decode(item, verb, key);
     return value === MISS ? undefined : { value, cas: item.cas };
@@ -475,7 +629,6 @@ export class Client {
       throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
         operation,
         key,
-        server: this.#conn.server,
         cause: err,
       });
     };
@@ -514,25 +667,16 @@ export class Client {
     const k = this.#key(key, verb);
     const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
     const { bytes, flags } = await this.#encode(verb, key, value);
-    const reply = await this.#send(
+    return this.#run(
       verb,
       key,
       options,
+      k,
+      verb === "cas" ? "one" : "write",
       (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
+      "line",
+      stored,
     );
-    return this.#stored(reply, verb, key);
-  }
-
-  #stored(reply: Reply, operation: string, key: string): boolean {
-    switch (reply.status) {
-      case Status.STORED:
-        return true;
-      case Status.NOTSTORED:
-      case Status.DATA_EXISTS:
-        return false;
-      default:
-        throw this.#fail(reply, operation, key);
-    }
   }
 
   async #storeMulti(
@@ -548,17 +692,20 @@ export class Client {
     for (const [key] of pairs) keys.set(key, this.#key(key, operation));
     const values = new Map<string, Encoded>();
     for (const [key, value] of pairs) values.set(key, await this.#encode(verb, key, value));
-    const results = await this.#each(keys, async (key, k) => {
+    const results = await this.#each(keys, operation, (key, k) => {
       const { bytes, flags } = values.get(key)!;
-      const reply = await this.#send(
+      return this.#run(
         operation,
         key,
         options,
+        k,
+        "write",
         (w) => encodeStore(w, verb, k, flags, ttl, bytes),
+        "line",
+        stored,
       );
-      return this.#stored(reply, operation, key);
-    }, operation);
-    return [...results].filter(([, stored]) => !stored).map(([key]) => key);
+    });
+    return [...results].filter(([, ok]) => !ok).map(([key]) => key);
   }
 
   async #arith(
@@ -570,19 +717,27 @@ export class Client {
     checkNames(options, CALL, verb);
     const k = this.#key(key, verb);
     const d = checkDelta(delta);
-    const reply = await this.#send(verb, key, options, (w) => encodeArith(w, verb, k, d));
-    if (reply.number === undefined) throw this.#fail(reply, verb, key);
-    return counter(reply.number);
+    return this.#run(
+      verb,
+      key,
+      options,
+      k,
+      "one",
+      (w) => encodeArith(w, verb, k, d),
+      "line",
+      counted,
+    );
   }
 
   /**
-   * Runs `one` for every key at once (so the requests share one write) and
-   * gathers the outcomes, throwing NotFound or SomeErrors for failures.
+   * Runs `one` for every key at once (so the requests to each server share
+   * one write) and gathers the outcomes, throwing NotFound or SomeErrors for
+   * failures.
    */
   async #each<R>(
     keys: Map<string, Uint8Array>,
-    one: (key: string, encoded: Uint8Array) => Promise<R>,
     operation: string,
+    one: (key: string, encoded: Uint8Array) => Promise<R>,
   ): Promise<Map<string, R>> {
     const list = [...keys];
     const outcomes = await Promise.allSettled(list.map(([key, k]) => one(key, k)));
@@ -597,11 +752,48 @@ export class Client {
   }
 }
 
-const MISS = Symbol("miss");
-
-function counter(n: bigint): Counter {
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+/** The result of a storage command: `false` for NOT_STORED and EXISTS. */
+function stored(reply: Reply, fail: () => Error): boolean {
+  switch (reply.status) {
+    case Status.STORED:
+      return true;
+    case Status.NOTSTORED:
+    case Status.DATA_EXISTS:
+      return false;
+    default:
+      throw fail();
+  }
 }
+
+/** The result of `delete`: `false` when the key was missing. */
+function deleted(reply: Reply, fail: () => Error): boolean {
+  if (reply.status === Status.DELETED) return true;
+  if (reply.status === Status.NOTFOUND) return false;
+  throw fail();
+}
+
+/** The result of `touch`: `false` when the key was missing. */
+function touched(reply: Reply, fail: () => Error): boolean {
+  if (reply.status === Status.SUCCESS) return true;
+  if (reply.status === Status.NOTFOUND) return false;
+  throw fail();
+}
+
+/** The new value of a counter. */
+function counted(reply: Reply, fail: () => Error): Counter {
+  if (reply.number === undefined) throw fail();
+  return reply.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(reply.number) : reply.number;
+}
+
+/** An option that may be given directly or as a behavior, but not both. */
+function either(direct: number | undefined, behavior: number | undefined, name: string) {
+  if (direct !== undefined && behavior !== undefined) {
+    throw new InvalidArguments(`${name} is given twice: as an option and as a behavior`);
+  }
+  return direct ?? behavior;
+}
+
+const MISS = Symbol("miss");
 
 function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
   return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
@@ -617,6 +809,7 @@ function settle<R>(
   errors: Map<string, Error>,
   operation: string,
   total: number,
+  noun = "keys",
 ): Map<string, R> {
   if (errors.size === 0) return results;
   const failures = [...errors.values()];
@@ -633,7 +826,7 @@ function settle<R>(
   if (errors.size === total && failures.every((err) => err.constructor === first.constructor)) {
     throw first;
   }
-  const err = new SomeErrors(`${errors.size} of ${total} keys failed: ${summary(errors)}`, {
+  const err = new SomeErrors(`${errors.size} of ${total} ${noun} failed: ${summary(errors)}`, {
     operation,
   });
   err.results = results;

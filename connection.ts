@@ -15,6 +15,7 @@ import {
   type Connector,
   type Socket,
   type SocketFailure,
+  type SocketOptions,
 } from "./transport/mod.ts";
 
 /** How a connection behaves. */
@@ -25,6 +26,8 @@ export interface ConnectionOptions {
   maxValueSize: number;
   /** Opens sockets. */
   connector: Connector;
+  /** TCP settings of new sockets. */
+  socket: SocketOptions;
   /** Called whenever the connection has nothing queued or in flight any more. */
   onIdle?: (connection: Connection) => void;
 }
@@ -201,7 +204,7 @@ export class Connection {
         );
         if (this.#queued.length) this.#schedule();
       },
-    }).then(
+    }, this.#options.socket).then(
       (opened) => {
         clearTimeout(timer);
         if (timedOut || this.#closed) return opened.close();

@@ -36,6 +36,6 @@ export {
 export * from "./errors.ts";
 export { ClientPool, type Lease, type Poolable, type ReserveOptions } from "./pool.ts";
 export { isSuccess } from "./protocol/status.ts";
-export { parseServer, type Server } from "./servers.ts";
+export { parseServer, type Server } from "./cluster/servers.ts";
 export type { Address, Connector, Socket, SocketEvents } from "./transport/types.ts";
 export { SocketFailure } from "./transport/types.ts";

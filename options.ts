@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Behaviors } from "./cluster/behaviors.ts";
 import type { CompressionOptions, Serializer } from "./codec.ts";
 import { InvalidArguments } from "./errors.ts";
 import type { Connector } from "./transport/mod.ts";
@@ -38,6 +39,11 @@ export interface ClientOptions {
   maxConnections?: number;
   /** Milliseconds a connection may sit unused before it is closed. Default 30000. */
   idleTimeout?: number;
+  /**
+   * pylibmc's behaviors: key distribution, hash, failover, replicas. See
+   * {@linkcode Behaviors}.
+   */
+  behaviors?: Behaviors;
   /** Opens sockets; the runtime's adapter by default. For tests and unusual runtimes. */
   connector?: Connector;
 }

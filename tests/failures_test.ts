@@ -12,7 +12,6 @@ import {
   InvalidArguments,
   InvalidHostProtocolError,
   NoServers,
-  NotSupportedError,
   Timeout,
   TooBig,
   UnixSocketError,
@@ -125,10 +124,6 @@ describe("failures", () => {
       () => new Client(server.server, { compression: { threshold: 1, level: 10 } }),
       InvalidArguments,
     );
-  });
-
-  test("a list of several servers is NotSupportedError in this version", () => {
-    assert.throws(() => new Client([server.server, server.server]), NotSupportedError);
   });
 
   test("values of 1 MiB, empty values and values holding END round-trip", async () => {

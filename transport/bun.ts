@@ -10,12 +10,14 @@ import {
   type Socket,
   type SocketEvents,
   SocketFailure,
+  type SocketOptions,
 } from "./types.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
   end(): void;
   setNoDelay?(noDelay?: boolean): boolean;
+  setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
 }
 
 interface BunHandlers {
@@ -38,6 +40,7 @@ interface BunNet {
 export async function connectBun(
   address: Address,
   events: SocketEvents,
+  options: SocketOptions,
 ): Promise<Socket> {
   const bun = (globalThis as unknown as { Bun: BunNet }).Bun;
   let closed = false;
@@ -86,7 +89,10 @@ export async function connectBun(
   } catch (err) {
     throw connectFailure(address, err);
   }
-  if (address.kind === "tcp") socket.setNoDelay?.(true);
+  if (address.kind === "tcp") {
+    socket.setNoDelay?.(options.noDelay);
+    socket.setKeepAlive?.(options.keepAlive);
+  }
 
   return {
     write(bytes: Uint8Array): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type Socket,
   type SocketEvents,
   SocketFailure,
+  type SocketOptions,
 } from "./types.ts";
 
 interface DenoConn {
@@ -17,6 +18,7 @@ interface DenoConn {
   write(buf: Uint8Array): Promise<number>;
   close(): void;
   setNoDelay?(noDelay?: boolean): void;
+  setKeepAlive?(keepAlive?: boolean): void;
 }
 
 interface DenoNet {
@@ -34,6 +36,7 @@ const READ_SIZE = 256 * 1024;
 export async function connectDeno(
   address: Address,
   events: SocketEvents,
+  options: SocketOptions,
 ): Promise<Socket> {
   const deno = (globalThis as unknown as { Deno: DenoNet }).Deno;
   let conn: DenoConn;
@@ -46,7 +49,10 @@ export async function connectDeno(
   } catch (err) {
     throw connectFailure(address, err);
   }
-  if (address.kind === "tcp") conn.setNoDelay?.(true);
+  if (address.kind === "tcp") {
+    conn.setNoDelay?.(options.noDelay);
+    conn.setKeepAlive?.(options.keepAlive);
+  }
   let closed = false;
 
   (async () => {

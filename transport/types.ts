@@ -31,10 +31,19 @@ export interface Socket {
   close(): void;
 }
 
+/** TCP settings for a new socket; Unix sockets ignore them. */
+export interface SocketOptions {
+  /** Send small writes at once (TCP_NODELAY). */
+  noDelay: boolean;
+  /** Probe idle connections (SO_KEEPALIVE). */
+  keepAlive: boolean;
+}
+
 /** Opens a socket to `address`, or rejects with a {@linkcode SocketFailure}. */
 export type Connector = (
   address: Address,
   events: SocketEvents,
+  options: SocketOptions,
 ) => Promise<Socket>;
 
 /**

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { InvalidHostProtocolError } from "./errors.ts";
-import type { Address } from "./transport/mod.ts";
+import { InvalidHostProtocolError } from "../errors.ts";
+import type { Address } from "../transport/mod.ts";
 
 /** memcached's port when none is given. */
 export const DEFAULT_PORT = 11211;
