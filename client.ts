@@ -232,14 +232,14 @@ export class Client {
    */
   async cas(key: string, value: unknown, cas: bigint, options?: StoreOptions): Promise<boolean> {
     if (typeof cas !== "bigint") throw new TypeError("cas must be a bigint from gets()");
-    return this.#store("cas", key, value, options, cas);
+    return await this.#store("cas", key, value, options, cas);
   }
 
   /** Deletes `key`: `false` when it was missing. */
   async delete(key: string, options?: CallOptions): Promise<boolean> {
     checkNames(options, CALL, "delete");
     const k = this.#key(key, "delete");
-    return this.#run(
+    return await this.#run(
       "delete",
       key,
       options,
@@ -270,7 +270,7 @@ export class Client {
     checkNames(options, CALL, "touch");
     const k = this.#key(key, "touch");
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    return this.#run(
+    return await this.#run(
       "touch",
       key,
       options,
@@ -407,7 +407,7 @@ export class Client {
     const d = checkDelta(delta);
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "incrMulti"));
-    return this.#each(
+    return await this.#each(
       encoded,
       "incrMulti",
       (key, k) =>
@@ -428,7 +428,7 @@ export class Client {
   async flushAll(options?: FlushOptions): Promise<Map<string, boolean>> {
     checkNames(options, FLUSH, "flushAll");
     const delay = integer(options?.delay, "delay", 0, MAX_TTL, 0);
-    return this.#everyServer(
+    return await this.#everyServer(
       "flushAll",
       options,
       (w) => encodeFlushAll(w, delay),
@@ -453,7 +453,7 @@ export class Client {
       if (typeof checked === "string") throw new InvalidArguments(`stats group ${checked}`);
       token = checked;
     }
-    return this.#everyServer(
+    return await this.#everyServer(
       "stats",
       options,
       (w) => encodeStats(w, token),
@@ -472,7 +472,7 @@ export class Client {
   /** The version of every server. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
     checkNames(options, CALL, "version");
-    return this.#everyServer("version", options, encodeVersion, "line", (reply, fail) => {
+    return await this.#everyServer("version", options, encodeVersion, "line", (reply, fail) => {
       if (reply.version === undefined) throw fail();
       return reply.version;
     });
@@ -717,7 +717,7 @@ export class Client {
     checkNames(options, CALL, verb);
     const k = this.#key(key, verb);
     const d = checkDelta(delta);
-    return this.#run(
+    return await this.#run(
       verb,
       key,
       options,
