@@ -31,6 +31,8 @@ export interface StartOptions {
   unix?: boolean;
   /** More command-line arguments. */
   args?: string[];
+  /** The TCP port; a free one by default. For restarting a server where it was. */
+  port?: number;
 }
 
 const INSTALL_HINT = "memcached is not installed: run `apt-get install -y memcached`";
@@ -51,7 +53,7 @@ export function freePort(): Promise<number> {
 /** Starts a memcached and waits until it accepts connections. */
 export async function startMemcached(options: StartOptions = {}): Promise<Memcached> {
   const dir = mkdtempSync(join(tmpdir(), "memcached-test-"));
-  const port = options.unix ? 0 : await freePort();
+  const port = options.unix ? 0 : options.port ?? await freePort();
   const path = join(dir, "memcached.sock");
   const args = [
     "-U",

@@ -1,0 +1,121 @@
+/**
+ * Keys land where pylibmc (libmemcached) puts them: pylibmc writes 10,000
+ * keys to 5 real memcached processes, and every key is found, by reading each
+ * server directly, on the server this client names for it.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { type Behaviors, Client } from "../mod.ts";
+import { type Memcached, startMemcached } from "./memcached.ts";
+
+const KEYS = Array.from(
+  { length: 10_000 },
+  (_, i) => i % 7 === 0 ? `ключ:${i}:é` : i % 11 === 0 ? `emoji😀${i}` : `user:${i}:profile`,
+);
+
+/** Has pylibmc write every key (its value is the key) to `servers` with `behaviors`. */
+function pylibmcWrites(servers: string[], behaviors: Behaviors): Promise<void> {
+  const script = `
+import json, sys, pylibmc
+servers, behaviors, keys = json.loads(sys.stdin.read())
+mc = pylibmc.Client(servers, behaviors=behaviors)
+failed = mc.set_multi({k: k for k in keys})
+assert not failed, failed
+`;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "/usr/bin/python3",
+      ["-c", script],
+      (err, _out, stderr) =>
+        err ? reject(new Error(`pylibmc failed: ${stderr || err.message}`)) : resolve(),
+    );
+    child.stdin!.end(JSON.stringify([servers, behaviors, KEYS]));
+  });
+}
+
+/** Where each key really is: read from every server on its own. */
+async function whereKeysAre(servers: string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const server of servers) {
+    await using direct = new Client(server);
+    for (const key of (await direct.getMulti(KEYS)).keys()) {
+      assert.ok(!found.has(key), `${key} is on two servers`);
+      found.set(key, server);
+    }
+  }
+  return found;
+}
+
+describe("placement is the same as pylibmc's", () => {
+  let servers: Memcached[];
+  let names: string[];
+
+  before(async () => {
+    servers = await Promise.all(Array.from({ length: 5 }, () => startMemcached()));
+    names = servers.map((s) => s.server);
+  });
+  after(async () => {
+    await Promise.all(servers?.map((s) => s.stop()) ?? []);
+  });
+
+  async function check(list: string[], behaviors: Behaviors): Promise<void> {
+    for (const name of names) {
+      await using direct = new Client(name);
+      await direct.flushAll();
+    }
+    await pylibmcWrites(list, behaviors);
+    const actual = await whereKeysAre(names);
+    assert.equal(actual.size, KEYS.length, "every key was stored once");
+    await using client = new Client(list, { behaviors });
+    const wrong = KEYS.filter((key) => client.serverFor(key) !== actual.get(key));
+    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys placed differently`);
+    const sample = KEYS.filter((_, i) => i % 97 === 0);
+    assert.deepEqual([...(await client.getMulti(sample)).keys()], sample);
+    const used = new Set(actual.values());
+    assert.equal(used.size, list.length, "every server got keys");
+  }
+
+  for (
+    const hash of [
+      "default",
+      "md5",
+      "crc",
+      "fnv1_64",
+      "fnv1a_64",
+      "fnv1_32",
+      "fnv1a_32",
+      "murmur",
+      "jenkins",
+    ] as const
+  ) {
+    test(`modula with the ${hash} hash`, async () => {
+      await check(names, { hash });
+    });
+  }
+
+  test("ketama", async () => {
+    await check(names, { ketama: true });
+  });
+
+  test("ketama with the fnv1a_32 hash", async () => {
+    await check(names, { ketama: true, hash: "fnv1a_32" });
+  });
+
+  test("distribution consistent", async () => {
+    await check(names, { distribution: "consistent" });
+  });
+
+  test("ketama_weighted with unequal weights", async () => {
+    const weighted = names.map((name, i) => `${name}:${[1, 3, 2, 5, 1][i]}`);
+    await check(weighted, { ketama_weighted: true });
+  });
+
+  test("ketama after one server is removed from both lists", async () => {
+    await check(names.filter((_, i) => i !== 2), { ketama: true });
+  });
+
+  test("modula after one server is removed from both lists", async () => {
+    await check(names.filter((_, i) => i !== 2), {});
+  });
+});
