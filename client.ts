@@ -81,6 +81,9 @@ const CLIENT_OPTIONS = [
 const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
+/** Operations that proxies such as twemproxy refuse by closing the connection. */
+const REFUSABLE = new Set(["stats", "flushAll"]);
+
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
 
@@ -519,6 +522,7 @@ export class Client {
       key,
       timeout: millis(options?.timeout, "timeout", this.#timeout),
       signal: signalOf(options),
+      refusable: REFUSABLE.has(operation),
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });

@@ -46,6 +46,13 @@ export interface RequestSpec {
   timeout: number;
   /** Abandons the request when aborted; it rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * A command that proxies such as twemproxy refuse by closing the
+   * connection (stats, flush_all): when the connection closes before any of
+   * its reply arrives, it fails with NotSupportedError instead of
+   * ConnectionError.
+   */
+  refusable?: boolean;
 }
 
 const QUEUED = 0;
@@ -197,6 +204,19 @@ export class Connection {
       },
       closed: (failure) => {
         if (socket !== this.#socket) return;
+        const head = this.#inflight[this.#head];
+        if (!failure && head?.spec.refusable && this.#tailLength === 0 && this.#parser.idle) {
+          this.#shift();
+          this.#settle(
+            head,
+            undefined,
+            this.#error(
+              head.spec,
+              Status.NOT_SUPPORTED,
+              "the server closed the connection instead of answering (a proxy that does not support this command?)",
+            ),
+          );
+        }
         this.#reset(
           failure?.status ?? Status.CONNECTION_FAILURE,
           failure?.message ?? "connection closed by the server",

@@ -178,6 +178,11 @@ export class TextReplyParser {
     this.#maxValueSize = maxValueSize;
   }
 
+  /** Whether no reply is partly read. */
+  get idle(): boolean {
+    return this.#items.length === 0 && this.#stats.length === 0;
+  }
+
   /** Drops a partly read reply, e.g. when its connection is closed. */
   reset(): void {
     this.#items = [];

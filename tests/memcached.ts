@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,6 +101,62 @@ export async function startMemcached(options: StartOptions = {}): Promise<Memcac
       }
     },
     resume: () => process.kill(child.pid!, "SIGCONT"),
+  };
+}
+
+/**
+ * Starts twemproxy (Debian's `nutcracker`) on a free port in front of
+ * `servers`, with ketama distribution, and waits until it answers.
+ */
+export async function startTwemproxy(servers: string[]): Promise<Memcached> {
+  const dir = mkdtempSync(join(tmpdir(), "twemproxy-test-"));
+  const [port, statsPort] = [await freePort(), await freePort()];
+  const config = join(dir, "nutcracker.yml");
+  writeFileSync(
+    config,
+    [
+      "pool:",
+      `  listen: 127.0.0.1:${port}`,
+      "  hash: fnv1a_64",
+      "  distribution: ketama",
+      "  timeout: 2000",
+      "  auto_eject_hosts: false",
+      "  servers:",
+      ...servers.map((server) => `   - ${server}:1`),
+      "",
+    ].join("\n"),
+  );
+  const child = spawn(
+    "nutcracker",
+    ["-c", config, "-s", String(statsPort), "-a", "127.0.0.1", "-o", join(dir, "log")],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const failed = new Promise<never>((_, reject) => {
+    child.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === "ENOENT"
+            ? "nutcracker is not installed: run `apt-get install -y nutcracker`"
+            : err.message,
+        ),
+      ));
+    child.once("exit", (code) => reject(new Error(`nutcracker exited (${code})`)));
+  });
+  failed.catch(() => {});
+  await Promise.race([ready({ port }), failed]);
+  return {
+    server: `127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    pause: () => Promise.reject(new Error("not supported for twemproxy")),
+    resume: () => {},
   };
 }
 
