@@ -613,7 +613,13 @@ export class Client {
       "values",
       (reply, fail) => {
         if (reply.status !== Status.END) throw fail();
-        return reply.items![0];
+        const item = reply.items![0];
+        if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
+          reply.status = Status.PROTOCOL_ERROR;
+          reply.line = "the server answered with another key";
+          throw fail();
+        }
+        return item;
       },
     );
     if (!item) return undefined;
@@ -754,6 +760,13 @@ export class Client {
     });
     return settle(results, errors, operation, list.length);
   }
+}
+
+/** Whether two byte strings are equal. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The result of a storage command: `false` for NOT_STORED and EXISTS. */
