@@ -165,6 +165,7 @@ export class Client {
       maxValueSize: this.#maxValueSize,
       connector: options.connector ?? defaultConnector,
       socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
+      stallTimeout: this.#timeout,
       maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
       idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
     });

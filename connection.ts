@@ -28,6 +28,11 @@ export interface ConnectionOptions {
   connector: Connector;
   /** TCP settings of new sockets. */
   socket: SocketOptions;
+  /**
+   * Milliseconds after which an unanswered oldest request means the server
+   * is stuck: the socket is closed and replaced (the client's `timeout`).
+   */
+  stallTimeout: number;
   /** Called whenever the connection has nothing queued or in flight any more. */
   onIdle?: (connection: Connection) => void;
 }
@@ -66,6 +71,8 @@ interface Pending {
   reject(err: unknown): void;
   timer?: ReturnType<typeof setTimeout>;
   onAbort?: () => void;
+  /** When the request was written (ms since the epoch). */
+  sentAt?: number;
 }
 
 /**
@@ -74,8 +81,9 @@ interface Pending {
  *
  * An abandoned request (timed out or aborted) keeps its place in the
  * in-flight queue so that its reply, when it comes, is read and dropped: no
- * later request can receive it. When the oldest request times out, the server
- * is not answering, and the socket is closed and replaced.
+ * later request can receive it. When the oldest request goes unanswered for
+ * the whole `stallTimeout`, the server is not answering, and the socket is
+ * closed and replaced.
  */
 export class Connection {
   /** The server's name in errors: `host:port` or the socket path. */
@@ -163,10 +171,12 @@ export class Connection {
     }
     const w = this.#writer;
     w.reset();
+    const now = Date.now();
     for (const p of this.#queued) {
       if (p.state !== QUEUED) continue;
       p.spec.encode(w);
       p.state = SENT;
+      p.sentAt = now;
       this.#inflight.push(p);
     }
     this.#queued = [];
@@ -304,9 +314,16 @@ export class Connection {
 
   #expire(p: Pending): void {
     const ms = p.spec.timeout;
-    const oldest = p.state === SENT && this.#inflight[this.#head] === p;
+    // Only an oldest request unanswered for the connection's full timeout
+    // shows that the server is stuck; a request with a shorter timeout of its
+    // own is abandoned like an aborted one, so that it does not fail the
+    // requests behind it.
+    const oldest = this.#inflight[this.#head];
+    const stuck = oldest?.sentAt !== undefined &&
+      ((oldest === p && ms >= this.#options.stallTimeout) ||
+        Date.now() - oldest.sentAt >= this.#options.stallTimeout);
     this.#settle(p, undefined, this.#error(p.spec, Status.TIMEOUT, `no reply within ${ms} ms`));
-    if (oldest) {
+    if (stuck) {
       this.#reset(
         Status.TIMEOUT,
         `connection reset: the server did not answer an earlier request within ${ms} ms`,

@@ -155,6 +155,19 @@ describe("failures", () => {
     assert.equal(await client.get("t1"), "one");
   });
 
+  test("a call with a short timeout of its own does not fail the calls behind it", async () => {
+    await client.setMulti({ s1: "one", s2: "two" });
+    await server.pause();
+    const short = client.get("s1", { timeout: 100 });
+    const patient = client.get("s2");
+    try {
+      await assert.rejects(short, Timeout);
+    } finally {
+      server.resume();
+    }
+    assert.equal(await patient, "two");
+  });
+
   test("an aborted call rejects with the signal's reason and its reply goes to nobody", async () => {
     await client.setMulti({ a1: "A", b1: "B" });
     await server.pause();

@@ -182,6 +182,7 @@ export async function runConnectionCase(seed: number): Promise<{ ok: number; fai
     connectTimeout: 1000,
     maxValueSize: MAX_VALUE,
     socket: { noDelay: true, keepAlive: false },
+    stallTimeout: 1000,
     connector: (_address, socketEvents) => {
       events = socketEvents;
       return Promise.resolve({ write: () => Promise.resolve(), close: () => {} });
