@@ -73,6 +73,8 @@ interface Pending {
   onAbort?: () => void;
   /** When the request was written (ms since the epoch). */
   sentAt?: number;
+  /** Whether the caller gave up on it after it was written. */
+  abandoned?: boolean;
 }
 
 /**
@@ -103,6 +105,7 @@ export class Connection {
   #writing = false;
   #flushScheduled = false;
   #closed = false;
+  readonly #abandonedKeys = new Map<string, number>();
 
   /** Makes a connection; nothing is opened until the first request. */
   constructor(address: Address, options: ConnectionOptions) {
@@ -118,6 +121,16 @@ export class Connection {
    */
   get load(): number {
     return this.#queued.length + this.#inflight.length - this.#head;
+  }
+
+  /**
+   * Whether a request for `key` was given up on after it was written and its
+   * reply has not come yet. Until it has, later requests for the key must go
+   * to this connection: on another one they could overtake it, and a write
+   * the caller saw fail could land after one it saw succeed.
+   */
+  holds(key: string): boolean {
+    return this.#abandonedKeys.has(key);
   }
 
   /** Whether {@linkcode close} was called. */
@@ -138,7 +151,7 @@ export class Connection {
       }
       if (spec.signal) {
         const signal = spec.signal;
-        p.onAbort = () => this.#settle(p, undefined, signal.reason);
+        p.onAbort = () => this.#abandon(p, signal.reason);
         signal.addEventListener("abort", p.onAbort, { once: true });
       }
       this.#queued.push(p);
@@ -302,6 +315,12 @@ export class Connection {
   }
 
   #shift(): void {
+    const key = this.#inflight[this.#head].spec.key;
+    if (this.#inflight[this.#head].abandoned && key !== undefined) {
+      const count = this.#abandonedKeys.get(key)! - 1;
+      if (count > 0) this.#abandonedKeys.set(key, count);
+      else this.#abandonedKeys.delete(key);
+    }
     this.#head++;
     if (this.#head === this.#inflight.length) {
       this.#inflight = [];
@@ -322,7 +341,7 @@ export class Connection {
     const stuck = oldest?.sentAt !== undefined &&
       ((oldest === p && ms >= this.#options.stallTimeout) ||
         Date.now() - oldest.sentAt >= this.#options.stallTimeout);
-    this.#settle(p, undefined, this.#error(p.spec, Status.TIMEOUT, `no reply within ${ms} ms`));
+    this.#abandon(p, this.#error(p.spec, Status.TIMEOUT, `no reply within ${ms} ms`));
     if (stuck) {
       this.#reset(
         Status.TIMEOUT,
@@ -330,6 +349,15 @@ export class Connection {
       );
       if (this.#queued.length) this.#schedule();
     }
+  }
+
+  /** Rejects a request the caller gave up on, remembering its key while its reply is due. */
+  #abandon(p: Pending, err: unknown): void {
+    if (p.state === SENT && p.spec.key !== undefined) {
+      p.abandoned = true;
+      this.#abandonedKeys.set(p.spec.key, (this.#abandonedKeys.get(p.spec.key) ?? 0) + 1);
+    }
+    this.#settle(p, undefined, err);
   }
 
   /**
@@ -352,6 +380,7 @@ export class Connection {
     this.#socket = undefined;
     this.#parser.reset();
     this.#tailLength = 0;
+    this.#abandonedKeys.clear();
     const inflight = this.#inflight.slice(this.#head);
     this.#inflight = [];
     this.#head = 0;

@@ -58,7 +58,7 @@ export class ConnectionPool {
         }),
       );
     }
-    return this.#pick().request(spec);
+    return this.#pick(spec.key).request(spec);
   }
 
   /** Closes every connection; waiting requests reject with ConnectionError. */
@@ -69,20 +69,25 @@ export class ConnectionPool {
     for (const connection of this.#connections.splice(0)) connection.close();
   }
 
-  #pick(): Connection {
+  #pick(key: string | undefined): Connection {
     let best: Connection | undefined;
     for (const connection of this.#connections) {
+      if (key !== undefined && connection.holds(key)) return this.#use(connection);
       if (!best || connection.load < best.load) best = connection;
     }
     if (!best || (best.load > 0 && this.#connections.length < this.#options.maxConnections)) {
       best = this.#open();
     }
-    const timer = this.#idle.get(best);
+    return this.#use(best);
+  }
+
+  #use(connection: Connection): Connection {
+    const timer = this.#idle.get(connection);
     if (timer !== undefined) {
       clearTimeout(timer);
-      this.#idle.delete(best);
+      this.#idle.delete(connection);
     }
-    return best;
+    return connection;
   }
 
   #open(): Connection {

@@ -63,6 +63,26 @@ describe("connection pools", () => {
     }
   });
 
+  test("a write abandoned after it was sent keeps later calls for its key on its connection", async () => {
+    const before = await connections(server.server);
+    await using client = new Client(server.server, { maxConnections: 2 });
+    await server.pause();
+    try {
+      const controller = new AbortController();
+      const abandoned = client.set("order", "A", { signal: controller.signal });
+      await sleep(50);
+      controller.abort(new Error("gave up"));
+      await assert.rejects(abandoned, /gave up/);
+      const later = client.set("order", "B");
+      server.resume();
+      assert.equal(await later, true);
+    } finally {
+      server.resume();
+    }
+    assert.equal(await client.get("order"), "B");
+    assert.equal((await connections(server.server)).total - before.total, 1);
+  });
+
   test("connections unused for idleTimeout are closed, and reopened when needed", async () => {
     const before = await connections(server.server);
     await using client = new Client(server.server, { maxConnections: 2, idleTimeout: 50 });

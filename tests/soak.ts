@@ -9,11 +9,10 @@
  *
  * @module
  */
-import { readdirSync } from "node:fs";
 import process from "node:process";
 import { Client, type SomeErrors } from "../mod.ts";
 import { random } from "./fuzz.ts";
-import { startMemcached } from "./memcached.ts";
+import { raw, startMemcached } from "./memcached.ts";
 
 /** How a soak went. */
 export interface SoakReport {
@@ -23,7 +22,11 @@ export interface SoakReport {
   timedOut: number;
   wrongValues: string[];
   failureNames: Set<string>;
+  /** RSS growth from a fifth of the way in (past warm-up) to the end, in MiB. */
   rssGrowthMiB: number;
+  /** RSS in MiB at each tenth of the run (after a collection where `gc` is exposed). */
+  rssSamplesMiB: number[];
+  /** Connections the servers saw open before the run, and after the client closed. */
   openBefore: number;
   openAfter: number;
   seconds: number;
@@ -44,9 +47,19 @@ function cause(err: unknown): string {
     })`;
 }
 
-/** The file descriptors this process holds open (sockets included). */
-function openFiles(): number {
-  return readdirSync("/proc/self/fd").length;
+/** The resident set size, after a garbage collection where the runtime exposes one. */
+function sampleRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+/** The connections the servers have open, not counting the ones made to ask. */
+async function openConnections(servers: string[]): Promise<number> {
+  let open = 0;
+  for (const server of servers) {
+    open += Number(/STAT curr_connections (\d+)/.exec(await raw(server, "stats\r\n"))![1]) - 1;
+  }
+  return open;
 }
 
 /** Runs `operations` mixed operations from `tasks` concurrent tasks, at most `seconds` long. */
@@ -59,7 +72,8 @@ export async function soak(
   },
 ): Promise<SoakReport> {
   const servers = await Promise.all([1, 2].map(() => startMemcached({ args: ["-m", "256"] })));
-  const openBefore = openFiles();
+  const names = servers.map((s) => s.server);
+  const openBefore = await openConnections(names);
   const client = new Client(servers.map((s) => s.server), {
     maxConnections: 3,
     timeout: 2000,
@@ -73,6 +87,7 @@ export async function soak(
     wrongValues: [],
     failureNames: new Set(),
     rssGrowthMiB: 0,
+    rssSamplesMiB: [],
     openBefore,
     openAfter: 0,
     seconds: 0,
@@ -92,7 +107,11 @@ export async function soak(
       );
       let version = 0;
       for (let n = 0; n < perTask && performance.now() < deadline; n++) {
-        if (task === 0 && n === Math.floor(perTask / 10)) rssStart = process.memoryUsage().rss;
+        if (task === 0 && n % Math.ceil(perTask / 10) === 0 && n > 0) {
+          const rss = sampleRss();
+          report.rssSamplesMiB.push(Math.round(rss / 2 ** 20));
+          if (report.rssSamplesMiB.length === 2) rssStart = rss;
+        }
         report.operations++;
         const key = keys[Math.floor(rnd() * keys.length)];
         const controller = new AbortController();
@@ -137,10 +156,13 @@ export async function soak(
       }
     }));
   } finally {
-    report.rssGrowthMiB = Math.round((process.memoryUsage().rss - rssStart) / 2 ** 20);
+    report.rssGrowthMiB = Math.round((sampleRss() - rssStart) / 2 ** 20);
     client.close();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    report.openAfter = openFiles();
+    // The servers see a close a moment after it happens.
+    for (let wait = 0; wait < 20 && await openConnections(names) > openBefore; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    report.openAfter = await openConnections(names);
     report.seconds = Math.round(performance.now() - started) / 1000;
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -149,6 +171,6 @@ export async function soak(
 
 if (import.meta.main) {
   const report = await soak({ operations: 200_000, seconds: 300 });
-  console.log(JSON.stringify(report, null, 2));
+  console.log(JSON.stringify({ ...report, failureNames: [...report.failureNames] }, null, 2));
   if (report.wrongValues.length || report.openAfter > report.openBefore) process.exit(1);
 }

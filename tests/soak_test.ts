@@ -10,7 +10,7 @@ describe("soak", () => {
     assert.deepEqual(report.wrongValues, []);
     assert.deepEqual([...report.failureNames], []);
     assert.ok(report.aborted + report.timedOut > 0, "aborts and timeouts happened");
-    assert.ok(report.openAfter <= report.openBefore, "no socket left open");
+    assert.equal(report.openAfter, report.openBefore, "no connection left open");
     assert.ok(report.rssGrowthMiB < 64, `RSS grew by ${report.rssGrowthMiB} MiB`);
   });
 });
