@@ -76,6 +76,7 @@ const CLIENT_OPTIONS = [
   "maxConnections",
   "idleTimeout",
   "behaviors",
+  "batchGets",
   "connector",
 ] as const;
 const CALL = ["signal", "timeout"];
@@ -119,6 +120,9 @@ export class Client {
   readonly #options: ClientOptions;
   readonly #cluster: Cluster;
   readonly #replicated: boolean;
+  readonly #batchGets: boolean;
+  /** Gets waiting for this tick's batch, by server index and then by encoded key. */
+  #batches = new Map<number, Map<string, Batched>>();
   readonly #codec: Codec;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -170,6 +174,8 @@ export class Client {
       idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
     });
     this.#replicated = behaviors.replicas > 0;
+    this.#batchGets = options.batchGets ?? true;
+    if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
 
   /**
@@ -187,8 +193,18 @@ export class Client {
     return new Client(this.servers, this.#options);
   }
 
-  /** The value of `key`, or `undefined` on a miss. */
+  /**
+   * The value of `key`, or `undefined` on a miss. Gets for one server made in
+   * the same tick without options of their own are sent as one multi-key
+   * `get` (a key asked twice is asked once), unless `batchGets` is off.
+   */
   async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    if (
+      this.#batchGets && !this.#replicated &&
+      (options === undefined || Object.keys(options).length === 0)
+    ) {
+      return await this.#batched(key) as T | undefined;
+    }
     const hit = await this.#getOne("get", key, options);
     return hit?.value as T | undefined;
   }
@@ -601,6 +617,78 @@ export class Client {
     return settle(results, errors, operation, names.length, "servers");
   }
 
+  /** Adds a get to this tick's batch for its server. */
+  #batched(key: string): Promise<unknown> {
+    const k = this.#key(key, "get");
+    const index = this.#cluster.indexFor(k);
+    if (index < 0) {
+      return Promise.reject(
+        errorFor(Status.NO_SERVERS, "every server is ejected", { operation: "get", key }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      if (this.#batches.size === 0) queueMicrotask(() => this.#sendBatches());
+      let batch = this.#batches.get(index);
+      if (!batch) this.#batches.set(index, batch = new Map());
+      const id = this.#prefix + key;
+      let entry = batch.get(id);
+      if (!entry) batch.set(id, entry = { key, encoded: k, waiters: [] });
+      entry.waiters.push({ resolve, reject });
+    });
+  }
+
+  /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */
+  #sendBatches(): void {
+    const batches = this.#batches;
+    this.#batches = new Map();
+    for (const [index, batch] of batches) {
+      const entries = [...batch.values()];
+      for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
+        const chunk = entries.slice(i, i + KEYS_PER_GET);
+        const single = chunk.length === 1 ? chunk[0].key : undefined;
+        this.#run(
+          "get",
+          single,
+          undefined,
+          index,
+          "one",
+          (w) => encodeRetrieve(w, "get", chunk.map((entry) => entry.encoded)),
+          "values",
+          (reply, fail) => {
+            if (reply.status !== Status.END) throw fail();
+            return reply.items!;
+          },
+        ).then(
+          (items) => this.#deliver(chunk, items),
+          (err) => {
+            for (const entry of chunk) for (const waiter of entry.waiters) waiter.reject(err);
+          },
+        );
+      }
+    }
+  }
+
+  /** Gives each waiter its own decoded value (or `undefined` for a miss). */
+  #deliver(chunk: Batched[], items: Item[]): void {
+    const found = new Map<string, Item>();
+    for (const item of items) found.set(decodeKey(item.key), item);
+    for (const entry of chunk) {
+      const item = found.get(this.#prefix + entry.key);
+      entry.waiters.forEach((waiter, n) => {
+        if (!item) return waiter.resolve(undefined);
+        const own = n === 0 ? item : { ...item, value: item.value.slice() };
+        const settle = (value: unknown) => waiter.resolve(value === MISS ? undefined : value);
+        try {
+          const value = this.#decode(own, "get", entry.key);
+          if (value instanceof Promise) value.then(settle, waiter.reject);
+          else settle(value);
+        } catch (err) {
+          waiter.reject(err);
+        }
+      });
+    }
+  }
+
   async #getOne(verb: "get" | "gets", key: string, options?: CallOptions) {
     checkNames(options, CALL, verb);
     const k = this.#key(key, verb);
@@ -812,6 +900,13 @@ function either(direct: number | undefined, behavior: number | undefined, name: 
 }
 
 const MISS = Symbol("miss");
+
+/** A key in a tick's batch of gets, with everyone waiting for it. */
+interface Batched {
+  key: string;
+  encoded: Uint8Array;
+  waiters: { resolve(value: unknown): void; reject(err: unknown): void }[];
+}
 
 function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
   return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";

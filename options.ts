@@ -40,6 +40,12 @@ export interface ClientOptions {
   /** Milliseconds a connection may sit unused before it is closed. Default 30000. */
   idleTimeout?: number;
   /**
+   * Send the gets made in one tick (without options of their own) to each
+   * server as one multi-key `get`. Default `true`; `false` sends one request
+   * per call.
+   */
+  batchGets?: boolean;
+  /**
    * pylibmc's behaviors: key distribution, hash, failover, replicas. See
    * {@linkcode Behaviors}.
    */

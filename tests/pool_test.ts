@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, ClientPool, ConnectionError, PoolExhausted, Timeout } from "../mod.ts";
 import { type Memcached, raw, startMemcached } from "./memcached.ts";
+import { startRelay } from "./relay.ts";
 
 /**
  * The server's open connections and the connections it accepted so far, not
@@ -46,20 +47,27 @@ describe("connection pools", () => {
     assert.equal((await connections(server.server)).total - before.total, 3);
   });
 
-  test("a large value on one connection does not hold up small gets on another", async () => {
-    const big = new Uint8Array((2 << 20) - 1024).fill(7);
-    const bigKeys = Array.from({ length: 8 }, (_, i) => `big${i}`);
+  test("a slow large value on one connection does not hold up small gets on another", async () => {
     for (const maxConnections of [1, 2]) {
-      await using client = new Client(server.server, { maxConnections, maxValueSize: 2 << 20 });
-      await client.setMulti(bigKeys.map((k) => [k, big] as const));
-      await client.set("small", "s");
-      await Promise.all([client.get("small"), client.get("small")]);
-      const order: string[] = [];
-      await Promise.all([
-        client.getMulti(bigKeys).then(() => order.push("big")),
-        client.get("small").then(() => order.push("small")),
-      ]);
-      assert.deepEqual(order, maxConnections === 1 ? ["big", "small"] : ["small", "big"]);
+      const relay = await startRelay(server.server);
+      try {
+        await using client = new Client(relay.server, { maxConnections, maxValueSize: 2 << 20 });
+        await client.set("big", new Uint8Array((2 << 20) - 1024).fill(7));
+        await client.set("small", "s");
+        await Promise.all([client.get("small", {}), client.get("small", { timeout: 5000 })]);
+        // The first connection's replies are held back until the small get is done.
+        relay.set("down", { kind: "stall" }, 0);
+        const order: string[] = [];
+        const big = client.get("big", { timeout: 5000 }).then(() => order.push("big"));
+        const small = client.get("small", { timeout: 5000 }).then(() => order.push("small"));
+        if (maxConnections > 1) await small;
+        else await new Promise((resolve) => setTimeout(resolve, 100));
+        relay.heal();
+        await Promise.all([big, small]);
+        assert.deepEqual(order, maxConnections === 1 ? ["big", "small"] : ["small", "big"]);
+      } finally {
+        await relay.close();
+      }
     }
   });
 

@@ -14,6 +14,7 @@ export type Direction = "up" | "down";
 export type Fault =
   | { kind: "none" }
   | { kind: "delay"; ms: number }
+  /** Holds data back until the relay heals, then delivers it. */
   | { kind: "stall" }
   | { kind: "truncate"; bytes: number }
   | { kind: "corrupt" }
@@ -24,8 +25,11 @@ export type Fault =
 export interface Relay {
   /** The server entry to give a Client. */
   server: string;
-  /** Applies `fault` to data flowing in `direction` from now on. */
-  set(direction: Direction, fault: Fault): void;
+  /**
+   * Applies `fault` to data flowing in `direction` from now on: on every
+   * connection, or only on the `connection`-th one accepted (from 0).
+   */
+  set(direction: Direction, fault: Fault, connection?: number): void;
   /** Removes every fault; connections cut by one stay cut. */
   heal(): void;
   /** Closes the relay and every connection through it. */
@@ -35,19 +39,24 @@ export interface Relay {
 /** Starts a relay on a free loopback port in front of `target` (`host:port`). */
 export async function startRelay(target: string): Promise<Relay> {
   const [host, port] = target.split(":");
-  const faults: Record<Direction, Fault> = { up: { kind: "none" }, down: { kind: "none" } };
+  const none: Fault = { kind: "none" };
+  const faults: Record<Direction, Fault> = { up: none, down: none };
+  const only = new Map<number, Record<Direction, Fault>>();
   const pairs = new Set<[Socket, Socket]>();
+  const held: [Socket, Uint8Array][] = [];
+  let accepted = 0;
 
-  const pipe = (from: Socket, to: Socket, direction: Direction) => {
+  const pipe = (from: Socket, to: Socket, direction: Direction, index: number) => {
     from.on("data", (chunk: Uint8Array) => {
-      const fault = faults[direction];
+      const own = only.get(index)?.[direction];
+      const fault = own && own.kind !== "none" ? own : faults[direction];
       switch (fault.kind) {
         case "none":
           return void to.write(chunk);
         case "delay":
           return void setTimeout(() => to.destroyed || to.write(chunk), fault.ms);
         case "stall":
-          return;
+          return void held.push([to, chunk]);
         case "truncate":
           to.write(chunk.subarray(0, fault.bytes));
           return void to.end();
@@ -76,18 +85,28 @@ export async function startRelay(target: string): Promise<Relay> {
     client.on("close", () => pairs.delete(pair));
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    pipe(client, upstream, "up");
-    pipe(upstream, client, "down");
+    const index = accepted++;
+    pipe(client, upstream, "up", index);
+    pipe(upstream, client, "down", index);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const listening = typeof address === "object" && address ? address.port : 0;
   return {
     server: `127.0.0.1:${listening}`,
-    set: (direction, fault) => void (faults[direction] = fault),
+    set: (direction, fault, connection) => {
+      if (connection === undefined) faults[direction] = fault;
+      else {
+        const own = only.get(connection) ?? { up: none, down: none };
+        own[direction] = fault;
+        only.set(connection, own);
+      }
+    },
     heal: () => {
-      faults.up = { kind: "none" };
-      faults.down = { kind: "none" };
+      faults.up = none;
+      faults.down = none;
+      only.clear();
+      for (const [to, chunk] of held.splice(0)) if (!to.destroyed) to.write(chunk);
     },
     close: () =>
       new Promise<void>((resolve) => {

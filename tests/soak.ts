@@ -26,6 +26,11 @@ export interface SoakReport {
   rssGrowthMiB: number;
   /** RSS in MiB at each tenth of the run (after a collection where `gc` is exposed). */
   rssSamplesMiB: number[];
+  /**
+   * JavaScript heap growth over the same span, in MiB: unlike RSS, it is this
+   * isolate's alone when other tests run in the same process.
+   */
+  heapGrowthMiB: number;
   /** Connections the servers saw open before the run, and after the client closed. */
   openBefore: number;
   openAfter: number;
@@ -88,6 +93,7 @@ export async function soak(
     failureNames: new Set(),
     rssGrowthMiB: 0,
     rssSamplesMiB: [],
+    heapGrowthMiB: 0,
     openBefore,
     openAfter: 0,
     seconds: 0,
@@ -95,6 +101,7 @@ export async function soak(
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let rssStart = 0;
+  let heapStart = 0;
   try {
     const perTask = Math.ceil(operations / tasks);
     await Promise.all(Array.from({ length: tasks }, async (_, task) => {
@@ -110,7 +117,10 @@ export async function soak(
         if (task === 0 && n % Math.ceil(perTask / 10) === 0 && n > 0) {
           const rss = sampleRss();
           report.rssSamplesMiB.push(Math.round(rss / 2 ** 20));
-          if (report.rssSamplesMiB.length === 2) rssStart = rss;
+          if (report.rssSamplesMiB.length === 2) {
+            rssStart = rss;
+            heapStart = process.memoryUsage().heapUsed;
+          }
         }
         report.operations++;
         const key = keys[Math.floor(rnd() * keys.length)];
@@ -157,6 +167,7 @@ export async function soak(
     }));
   } finally {
     report.rssGrowthMiB = Math.round((sampleRss() - rssStart) / 2 ** 20);
+    report.heapGrowthMiB = Math.round((process.memoryUsage().heapUsed - heapStart) / 2 ** 20);
     client.close();
     // The servers see a close a moment after it happens.
     for (let wait = 0; wait < 20 && await openConnections(names) > openBefore; wait++) {
