@@ -1,0 +1,126 @@
+/**
+ * `deno task bench`: this client on Deno and Bun, memjs, memcached and
+ * memcache-client on Node and Bun, pylibmc, and a bare socket, side by side
+ * against one memcached (`-t 2`) started here, the runners interleaved.
+ * Prints one table of medians over 3 rounds, each as a ratio to this client
+ * on Deno. `--quick` runs one short round.
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import process from "node:process";
+import { Client } from "../mod.ts";
+import { startMemcached } from "../tests/memcached.ts";
+import { KEYS, type Scenario, SCENARIOS, SMALL } from "./scenarios.ts";
+
+const quick = process.argv.includes("--quick");
+const rounds = quick ? 1 : 3;
+const seconds = quick ? "0.3" : "1";
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+interface Runner {
+  name: string;
+  runtime: string;
+  command(server: string, scenario: Scenario): string[];
+}
+
+const peers = ["memjs", "memcached", "memcache-client"];
+const runners: Runner[] = [
+  {
+    name: "@seed/memcached",
+    runtime: "Deno",
+    command: (s, c) => ["deno", "run", "-A", here("client.ts"), s, c, seconds],
+  },
+  {
+    name: "@seed/memcached",
+    runtime: "Bun",
+    command: (s, c) => ["bun", here("client.ts"), s, c, seconds],
+  },
+  ...peers.flatMap((peer) =>
+    ["node", "bun"].map((runtime) => ({
+      name: peer,
+      runtime: runtime === "node" ? "Node" : "Bun",
+      command: (s: string, c: Scenario) => [runtime, here("peers.mjs"), peer, s, c, seconds],
+    }))
+  ),
+  {
+    name: "pylibmc",
+    runtime: "Python",
+    command: (s, c) => ["/usr/bin/python3", here("pylibmc_bench.py"), s, c, seconds],
+  },
+  {
+    name: "raw socket (ceiling)",
+    runtime: "Deno",
+    command: (s, c) => ["deno", "run", "-A", here("raw.ts"), s, c, seconds],
+  },
+];
+
+function run(command: string[]): Promise<{ ops: number | null; rssMiB: number | null }> {
+  return new Promise((resolve) =>
+    execFile(command[0], command.slice(1), { timeout: 120_000 }, (err, stdout) => {
+      if (err) return resolve({ ops: null, rssMiB: null });
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1)!));
+      } catch {
+        resolve({ ops: null, rssMiB: null });
+      }
+    })
+  );
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+};
+
+const server = await startMemcached({ args: ["-m", "1024"] });
+try {
+  const seeder = new Client(server.server);
+  await seeder.setMulti(KEYS.map((key) => [key, SMALL] as const));
+  seeder.close();
+  const ops = new Map<Runner, Map<Scenario, number[]>>();
+  const rss = new Map<Runner, Map<Scenario, number>>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const [scenario] of SCENARIOS) {
+      for (const runner of runners) {
+        const result = await run(runner.command(server.server, scenario));
+        if (result.ops !== null) {
+          ops.set(runner, ops.get(runner) ?? new Map());
+          ops.get(runner)!.set(scenario, [...(ops.get(runner)!.get(scenario) ?? []), result.ops]);
+          rss.set(runner, rss.get(runner) ?? new Map());
+          rss.get(runner)!.set(
+            scenario,
+            Math.max(rss.get(runner)!.get(scenario) ?? 0, result.rssMiB!),
+          );
+        }
+        process.stderr.write(".");
+      }
+    }
+  }
+  process.stderr.write("\n");
+  const base = ops.get(runners[0])!;
+  const header = ["client", "runtime", ...SCENARIOS.map(([, title]) => title), "peak RSS, 2 (MiB)"];
+  const lines = [header, header.map(() => "---")];
+  for (const runner of runners) {
+    const mine = ops.get(runner);
+    const cells = SCENARIOS.map(([scenario]) => {
+      const values = mine?.get(scenario);
+      if (!values?.length) return "n/a";
+      const value = median(values);
+      const ratio = value / median(base.get(scenario) ?? []);
+      return `${Math.round(value).toLocaleString("en-US")} (${ratio.toFixed(2)}×)`;
+    });
+    lines.push([
+      runner.name,
+      runner.runtime,
+      ...cells,
+      String(rss.get(runner)?.get("inflight") ?? "n/a"),
+    ]);
+  }
+  console.log(
+    `memcached ${(await new Client(server.server).version()).values().next().value}, ` +
+      `${rounds} round(s) of ${seconds} s per scenario, medians; ratios to @seed/memcached on Deno`,
+  );
+  console.log(lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n"));
+} finally {
+  await server.stop();
+}
