@@ -27,11 +27,16 @@ const utf8 = new TextEncoder();
 export function encodeKey(key: string, prefix: string): Uint8Array | string {
   const full = prefix + key;
   if (full.length === 0) return "is empty";
+  // Most keys are ASCII: encode them while checking, without a TextEncoder call.
+  const ascii = full.length <= MAX_KEY_LENGTH ? new Uint8Array(full.length) : undefined;
+  let isAscii = ascii !== undefined;
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);
     if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) {
       return `contains ${describe(c)} at index ${i}`;
     }
+    if (c >= 0x80) isAscii = false;
+    else if (isAscii) ascii![i] = c;
     if (c >= 0xd800 && c <= 0xdfff) {
       const pair = c <= 0xdbff && i + 1 < full.length &&
         (full.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
@@ -39,6 +44,7 @@ export function encodeKey(key: string, prefix: string): Uint8Array | string {
       i++;
     }
   }
+  if (isAscii) return ascii!;
   const bytes = utf8.encode(full);
   if (bytes.length > MAX_KEY_LENGTH) {
     return `is too long: ${bytes.length} bytes, max is ${MAX_KEY_LENGTH}`;
