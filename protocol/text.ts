@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { isMetaLine, type MetaReply, metaStatus, parseMetaLine } from "./meta.ts";
 import { Status } from "./status.ts";
 import type { ByteWriter } from "./writer.ts";
 
@@ -105,7 +106,11 @@ export type Expect =
   /** `STAT` lines closed by `END` (stats). */
   | "stats"
   /** One line (storage, delete, incr/decr, touch, flush_all, version). */
-  | "line";
+  | "line"
+  /** One meta reply (VA with its data, HD, EN, NS, EX, NF, MN, ME) or an error line. */
+  | "meta"
+  /** Meta replies of quiet commands, closed by MN; error lines among them are kept. */
+  | "metaBatch";
 
 /** One item of a `get`/`gets` reply. */
 export interface Item {
@@ -138,6 +143,10 @@ export interface Reply {
   number?: bigint;
   /** The version of a `version` reply. */
   version?: string;
+  /** The reply of a `meta` request. */
+  meta?: MetaReply;
+  /** The replies of a `metaBatch` request, before its MN; error lines have code `ER`. */
+  metas?: MetaReply[];
 }
 
 const CR = 13;
@@ -171,6 +180,7 @@ export class TextReplyParser {
   used = 0;
   #items: Item[] = [];
   #stats: [string, string][] = [];
+  #metas: MetaReply[] = [];
   readonly #maxValueSize: number;
 
   /** Makes a parser that refuses items larger than `maxValueSize` bytes. */
@@ -180,13 +190,14 @@ export class TextReplyParser {
 
   /** Whether no reply is partly read. */
   get idle(): boolean {
-    return this.#items.length === 0 && this.#stats.length === 0;
+    return this.#items.length === 0 && this.#stats.length === 0 && this.#metas.length === 0;
   }
 
   /** Drops a partly read reply, e.g. when its connection is closed. */
   reset(): void {
     this.#items = [];
     this.#stats = [];
+    this.#metas = [];
     this.used = 0;
   }
 
@@ -220,6 +231,55 @@ export class TextReplyParser {
       if (expect === "line") {
         this.used = next - start;
         return lineReply(buf, pos, cr);
+      }
+      if (expect === "meta" || expect === "metaBatch") {
+        let reply: MetaReply;
+        let after = next;
+        if (isMetaLine(buf, pos, cr)) {
+          const parsed = parseMetaLine(buf, pos, cr);
+          if (typeof parsed === "string") return this.#fail(parsed);
+          reply = parsed.reply;
+          if (parsed.size >= 0) {
+            if (parsed.size > this.#maxValueSize) {
+              return this.#fail(
+                `item of ${parsed.size} bytes is larger than maxValueSize ${this.#maxValueSize}`,
+              );
+            }
+            const dataEnd = next + parsed.size;
+            if (dataEnd + 2 > end) {
+              this.used = pos - start;
+              return undefined;
+            }
+            if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
+              return this.#fail("data block not followed by CR LF");
+            }
+            reply.value = buf.slice(next, dataEnd);
+            after = dataEnd + 2;
+          }
+        } else {
+          const line = lineReply(buf, pos, cr);
+          if (!isErrorLine(line.status)) {
+            return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
+          }
+          if (expect === "meta") {
+            this.used = next - start;
+            return line;
+          }
+          reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
+        }
+        if (expect === "meta") {
+          this.used = after - start;
+          return { status: metaStatus(reply.code), line: reply.code, meta: reply };
+        }
+        pos = after;
+        if (reply.code !== "MN") {
+          this.#metas.push(reply);
+          continue;
+        }
+        this.used = pos - start;
+        const metas = this.#metas;
+        this.#metas = [];
+        return { status: Status.END, line: "MN", metas };
       }
       if (startsWith(buf, pos, cr, "END")) {
         this.used = next - start;

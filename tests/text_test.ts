@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
+import { feed, splitEverywhere } from "./split.ts";
 import {
   encodeArith,
   encodeDelete,
@@ -14,9 +15,7 @@ import {
   encodeStore,
   encodeTouch,
   encodeVersion,
-  type Expect,
   MAX_LINE,
-  type Reply,
   TextReplyParser,
 } from "../protocol/text.ts";
 import { ByteWriter } from "../protocol/writer.ts";
@@ -28,43 +27,6 @@ function encoded(write: (w: ByteWriter) => void): string {
   const w = new ByteWriter(4);
   write(w);
   return text(w.view());
-}
-
-/**
- * Feeds `stream` to a parser in two chunks split at `at`, the way a
- * connection does (keeping the unconsumed tail), and returns every reply.
- */
-function feed(expects: Expect[], stream: Uint8Array, cuts: number[], max = 1 << 20): Reply[] {
-  const parser = new TextReplyParser(max);
-  const replies: Reply[] = [];
-  let buffer = new Uint8Array(0);
-  let last = 0;
-  for (const cut of [...cuts, stream.length]) {
-    const chunk = stream.subarray(last, cut);
-    last = cut;
-    const joined = new Uint8Array(buffer.length + chunk.length);
-    joined.set(buffer);
-    joined.set(chunk, buffer.length);
-    let start = 0;
-    while (start < joined.length && replies.length < expects.length) {
-      const reply = parser.parse(expects[replies.length], joined, start, joined.length);
-      start += parser.used;
-      if (!reply) break;
-      replies.push(reply);
-      if (reply.status === Status.PROTOCOL_ERROR) return replies;
-    }
-    buffer = joined.slice(start);
-  }
-  return replies;
-}
-
-/** Every way of splitting `stream` in two gives the same replies as one chunk. */
-function splitEverywhere(expects: Expect[], stream: Uint8Array): Reply[] {
-  const whole = feed(expects, stream, []);
-  for (let at = 0; at <= stream.length; at++) {
-    assert.deepEqual(feed(expects, stream, [at]), whole, `split at ${at}`);
-  }
-  return whole;
 }
 
 describe("text protocol encoders", () => {

@@ -1,0 +1,130 @@
+/**
+ * memcached's meta protocol (1.6+): encoders for `mg`, `ms`, `md`, `ma`,
+ * `mn` and `me`, and the decoder of their replies.
+ *
+ * A meta command is `<cmd> <key> [<datalen>] <flag>*`; a flag is one letter
+ * with an optional token (`v`, `T60`, `O17`, `MS`, `C123`). A reply is a
+ * two-letter code with flags (`HD c5 O17`), and for `VA` a data block.
+ * Pure: bytes in, replies out.
+ *
+ * @module
+ */
+import { Status } from "./status.ts";
+import type { ByteWriter } from "./writer.ts";
+
+/** The meta commands. */
+export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
+
+/**
+ * Encodes a meta command. `key` is sent as given (already base64 when
+ * `base64`, which adds the `b` flag); `data` is the value of an `ms`.
+ *
+ * @example
+ * ```ts
+ * import { ByteWriter } from "./writer.ts";
+ * import { encodeMeta } from "./meta.ts";
+ * const w = new ByteWriter();
+ * encodeMeta(w, "mg", new TextEncoder().encode("k"), ["v", "f", "O1"]);
+ * // "mg k v f O1\r\n"
+ * ```
+ */
+export function encodeMeta(
+  w: ByteWriter,
+  command: MetaCommand,
+  key: Uint8Array | undefined,
+  flags: readonly string[],
+  data?: Uint8Array,
+  base64 = false,
+): void {
+  w.ascii(command);
+  if (key) {
+    w.ascii(" ");
+    w.bytes(key);
+  }
+  if (data) w.ascii(` ${data.length}`);
+  if (base64) w.ascii(" b");
+  for (const flag of flags) {
+    w.ascii(" ");
+    w.ascii(flag);
+  }
+  w.ascii("\r\n");
+  if (data) {
+    w.bytes(data);
+    w.ascii("\r\n");
+  }
+}
+
+/** The two-letter codes of meta replies. */
+export type MetaCode = "VA" | "HD" | "EN" | "NS" | "EX" | "NF" | "MN" | "ME";
+
+/** One meta reply. */
+export interface MetaReply {
+  /**
+   * VA (a value follows), HD (done), EN (miss), NS (not stored), EX (cas
+   * mismatch), NF (not found), MN (no-op), ME (debug); ER for an error line
+   * among quiet replies.
+   */
+  code: MetaCode | "ER";
+  /** The returned flags by letter, e.g. `{ c: "5", O: "17", b: "" }`. */
+  flags: Record<string, string>;
+  /** The data block of a VA reply, copied out of the read buffer. */
+  value?: Uint8Array;
+  /** The rest of an ME line (`key=value` pairs), or an ER reply's error line. */
+  debug?: string;
+  /** An ER reply's status (CLIENT_ERROR, SERVER_ERROR, ERROR, …). */
+  status?: Status;
+}
+
+const STATUS: Record<MetaCode, Status> = {
+  VA: Status.SUCCESS,
+  HD: Status.SUCCESS,
+  EN: Status.NOTFOUND,
+  NS: Status.NOTSTORED,
+  EX: Status.DATA_EXISTS,
+  NF: Status.NOTFOUND,
+  MN: Status.END,
+  ME: Status.SUCCESS,
+};
+
+/** The status of a meta reply code. */
+export function metaStatus(code: MetaCode | "ER"): Status {
+  return code === "ER" ? Status.FAILURE : STATUS[code];
+}
+
+/** Whether a reply line starts with a meta code. */
+export function isMetaLine(buf: Uint8Array, from: number, to: number): boolean {
+  if (to - from < 2 || (to - from > 2 && buf[from + 2] !== 32)) return false;
+  const code = String.fromCharCode(buf[from], buf[from + 1]);
+  return code in STATUS;
+}
+
+/**
+ * Parses the meta reply line `buf[from, to)` (without CR LF). Returns the
+ * reply and, for VA, the size of the data block that follows; or a string
+ * saying why the line is malformed.
+ */
+export function parseMetaLine(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+): { reply: MetaReply; size: number } | string {
+  let line = "";
+  for (let i = from; i < to; i++) line += String.fromCharCode(buf[i]);
+  const code = line.slice(0, 2) as MetaCode;
+  const tokens = line.length > 3 ? line.slice(3).split(" ") : [];
+  if (code === "ME") return { reply: { code, flags: {}, debug: tokens.join(" ") }, size: -1 };
+  let size = -1;
+  if (code === "VA") {
+    const first = tokens.shift();
+    if (first === undefined || !/^\d{1,10}$/.test(first)) return "malformed VA line";
+    size = Number(first);
+  }
+  const flags: Record<string, string> = {};
+  for (const token of tokens) {
+    if (token === "" || !/^[A-Za-z]/.test(token)) {
+      return `malformed flag in ${JSON.stringify(line)}`;
+    }
+    flags[token[0]] = token.slice(1);
+  }
+  return { reply: { code, flags }, size };
+}

@@ -1,0 +1,51 @@
+/**
+ * Feeding reply streams to the decoder the way a connection does, split at
+ * every byte offset: shared by the text and meta protocol tests.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Status } from "../protocol/status.ts";
+import { type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
+
+/**
+ * Feeds `stream` to a parser in two chunks split at `at`, the way a
+ * connection does (keeping the unconsumed tail), and returns every reply.
+ */
+export function feed(
+  expects: Expect[],
+  stream: Uint8Array,
+  cuts: number[],
+  max = 1 << 20,
+): Reply[] {
+  const parser = new TextReplyParser(max);
+  const replies: Reply[] = [];
+  let buffer = new Uint8Array(0);
+  let last = 0;
+  for (const cut of [...cuts, stream.length]) {
+    const chunk = stream.subarray(last, cut);
+    last = cut;
+    const joined = new Uint8Array(buffer.length + chunk.length);
+    joined.set(buffer);
+    joined.set(chunk, buffer.length);
+    let start = 0;
+    while (start < joined.length && replies.length < expects.length) {
+      const reply = parser.parse(expects[replies.length], joined, start, joined.length);
+      start += parser.used;
+      if (!reply) break;
+      replies.push(reply);
+      if (reply.status === Status.PROTOCOL_ERROR) return replies;
+    }
+    buffer = joined.slice(start);
+  }
+  return replies;
+}
+
+/** Every way of splitting `stream` in two gives the same replies as one chunk. */
+export function splitEverywhere(expects: Expect[], stream: Uint8Array): Reply[] {
+  const whole = feed(expects, stream, []);
+  for (let at = 0; at <= stream.length; at++) {
+    assert.deepEqual(feed(expects, stream, [at]), whole, `split at ${at}`);
+  }
+  return whole;
+}
