@@ -16,6 +16,7 @@ import {
   InvalidArguments,
   NoServers,
   NotFound,
+  NotSupportedError,
   SomeErrors,
 } from "./errors.ts";
 import {
@@ -30,7 +31,8 @@ import {
   signalOf,
   type StoreOptions,
 } from "./options.ts";
-import { encodeKey } from "./protocol/keys.ts";
+import { encodeBinaryKey, encodeKey } from "./protocol/keys.ts";
+import { encodeMeta, type MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
 import {
   decodeKey,
@@ -77,6 +79,8 @@ const CLIENT_OPTIONS = [
   "idleTimeout",
   "behaviors",
   "batchGets",
+  "protocol",
+  "binaryKeys",
   "connector",
 ] as const;
 const CALL = ["signal", "timeout"];
@@ -97,6 +101,17 @@ type Mode = "one" | "read" | "write";
 
 /** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
 type Handler<R> = (reply: Reply, fail: () => Error) => R;
+
+/** A request in meta commands, for servers that take them. */
+interface MetaParts<R> {
+  encode: (w: ByteWriter) => void;
+  expect: Expect;
+  handle: Handler<R>;
+  /** The opaque token the reply must echo. */
+  opaque?: string;
+  /** Why a server without meta commands cannot serve the request at all. */
+  only?: string;
+}
 
 /**
  * A memcached client.
@@ -121,6 +136,11 @@ export class Client {
   readonly #cluster: Cluster;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
+  readonly #binaryKeys: boolean;
+  /** Per server: whether it takes meta commands, once known. */
+  readonly #dialects: (boolean | undefined)[];
+  readonly #probes: (Promise<boolean> | undefined)[];
+  #nextOpaque = 0;
   /** Gets waiting for this tick's batch, by server index and then by encoded key. */
   #batches = new Map<number, Map<string, Batched>>();
   readonly #codec: Codec;
@@ -175,6 +195,19 @@ export class Client {
     });
     this.#replicated = behaviors.replicas > 0;
     this.#batchGets = options.batchGets ?? true;
+    const protocol = options.protocol ?? "auto";
+    if (!["auto", "meta", "text"].includes(protocol)) {
+      throw new InvalidArguments(
+        `protocol must be "auto", "meta" or "text", not ${JSON.stringify(protocol)}`,
+      );
+    }
+    this.#dialects = parsed.map(() => protocol === "auto" ? undefined : protocol === "meta");
+    this.#probes = parsed.map(() => undefined);
+    this.#binaryKeys = options.binaryKeys ?? false;
+    if (typeof this.#binaryKeys !== "boolean") throw new TypeError("binaryKeys must be a boolean");
+    if (this.#binaryKeys && protocol === "text") {
+      throw new NotSupportedError("binaryKeys needs the meta protocol");
+    }
     if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
 
@@ -268,6 +301,7 @@ export class Client {
       (w) => encodeDelete(w, k),
       "line",
       deleted,
+      this.#meta("md", k, [], metaDeleted),
     );
   }
 
@@ -299,6 +333,11 @@ export class Client {
       (w) => encodeTouch(w, k, t),
       "line",
       touched,
+      this.#meta("mg", k, [`T${t}`], (meta, fail) => {
+        if (meta.code === "HD") return true;
+        if (meta.code === "EN") return false;
+        throw fail();
+      }),
     );
   }
 
@@ -337,6 +376,7 @@ export class Client {
           if (reply.status !== Status.END) throw fail();
           return reply.items!;
         },
+        this.#quietGets(encoded),
       );
     }));
     const found = new Map<string, Item>();
@@ -408,6 +448,7 @@ export class Client {
           (w) => encodeDelete(w, k),
           "line",
           deleted,
+          this.#meta("md", k, [], metaDeleted),
         ),
     );
     return [...results.values()].every(Boolean);
@@ -440,6 +481,7 @@ export class Client {
           (w) => encodeArith(w, "incr", k, d),
           "line",
           counted,
+          this.#meta("ma", k, ["MI", `D${d}`, "v"], metaCounted),
         ),
     );
   }
@@ -511,7 +553,9 @@ export class Client {
 
   #key(key: string, operation: string): Uint8Array {
     if (typeof key !== "string") throw new TypeError(`key must be a string, not ${typeof key}`);
-    const encoded = encodeKey(key, this.#prefix);
+    const encoded = this.#binaryKeys
+      ? encodeBinaryKey(key, this.#prefix)
+      : encodeKey(key, this.#prefix);
     if (typeof encoded === "string") {
       throw errorFor(Status.BAD_KEY_PROVIDED, `key ${encoded}`, { operation, key });
     }
@@ -531,6 +575,7 @@ export class Client {
     encode: (w: ByteWriter) => void,
     expect: Expect,
     handle: Handler<R>,
+    meta?: MetaParts<R>,
   ): Promise<R> {
     const spec: RequestSpec = {
       encode,
@@ -544,11 +589,39 @@ export class Client {
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
     const one = async (at: number) => {
-      const reply = await this.#cluster.request(at, spec);
-      return handle(
+      let speaksMeta = this.#speaksMeta(at);
+      if (speaksMeta instanceof Promise) {
+        speaksMeta = await speaksMeta.catch((err: Error) => {
+          throw errorFor(err.status, err.detail, {
+            operation,
+            key,
+            server: this.#cluster.names[at],
+            cause: err.cause,
+          });
+        });
+      }
+      const only = meta?.only ??
+        (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
+      if (!speaksMeta && only) {
+        throw errorFor(Status.NOT_SUPPORTED, only, {
+          operation,
+          key,
+          server: this.#cluster.names[at],
+        });
+      }
+      const parts = speaksMeta && meta ? meta : { encode, expect, handle, opaque: undefined };
+      const reply = await this.#cluster.request(
+        at,
+        parts === meta ? { ...spec, ...parts } : spec,
+      );
+      return parts.handle(
         reply,
         () =>
-          errorFor(reply.status, reply.line, { operation, key, server: this.#cluster.names[at] }),
+          errorFor(reply.status, reply.meta?.debug ?? reply.line, {
+            operation,
+            key,
+            server: this.#cluster.names[at],
+          }),
       );
     };
     if (mode === "one" || !this.#replicated) return one(index);
@@ -571,6 +644,92 @@ export class Client {
     const replica = outcomes.find((outcome) => outcome.status === "fulfilled");
     if (replica && isServerFailure(primary.reason)) return replica.value;
     throw primary.reason;
+  }
+
+  /**
+   * Whether server `index` takes meta commands: the `protocol` option, or
+   * for "auto" the answer to one `mn` (memcached 1.6+ says MN; older servers
+   * and proxies say ERROR or close the connection). A promise only until the
+   * first answer.
+   */
+  #speaksMeta(index: number): boolean | Promise<boolean> {
+    const known = this.#dialects[index];
+    if (known !== undefined) return known;
+    return this.#probes[index] ??= this.#cluster.request(index, {
+      encode: (w) => encodeMeta(w, "mn", undefined, []),
+      expect: "meta",
+      operation: "probe",
+      timeout: this.#timeout,
+      refusable: true,
+    }).then(
+      (reply) => this.#dialects[index] = reply.meta?.code === "MN",
+      (err) => {
+        this.#probes[index] = undefined;
+        if ((err as Error).status !== Status.NOT_SUPPORTED) throw err;
+        return this.#dialects[index] = false;
+      },
+    );
+  }
+
+  /** A fresh opaque token: meta replies must echo it. */
+  #opaque(): string {
+    this.#nextOpaque = (this.#nextOpaque + 1) >>> 0;
+    return String(this.#nextOpaque);
+  }
+
+  /** The key as meta commands send it: base64 with binary keys. */
+  #wire(k: Uint8Array): Uint8Array {
+    return this.#binaryKeys ? utf8.encode(toBase64(k)) : k;
+  }
+
+  /** Meta flags and options every key-addressed meta command shares. */
+  #meta<R>(
+    command: "mg" | "ms" | "md" | "ma",
+    k: Uint8Array,
+    flags: string[],
+    handle: (meta: MetaReply, fail: () => Error) => R,
+    data?: Uint8Array,
+  ): MetaParts<R> {
+    const opaque = this.#opaque();
+    return {
+      encode: (w) =>
+        encodeMeta(w, command, this.#wire(k), [...flags, `O${opaque}`], data, this.#binaryKeys),
+      expect: "meta",
+      opaque,
+      handle: (reply, fail) => {
+        if (!reply.meta) throw fail();
+        return handle(reply.meta, fail);
+      },
+    };
+  }
+
+  /**
+   * A multi-key get in meta commands: a quiet `mg` per key (misses say
+   * nothing) closed by `mn`; each hit names its key by opaque index.
+   */
+  #quietGets(keys: Uint8Array[]): MetaParts<Item[]> {
+    return {
+      encode: (w) => {
+        keys.forEach((k, i) =>
+          encodeMeta(w, "mg", this.#wire(k), ["v", "f", "q", `O${i}`], undefined, this.#binaryKeys)
+        );
+        encodeMeta(w, "mn", undefined, []);
+      },
+      expect: "metaBatch",
+      handle: (reply, fail) => {
+        const items: Item[] = [];
+        for (const meta of reply.metas ?? []) {
+          const k = keys[Number(meta.flags.O)];
+          if (meta.code !== "VA" || !k) {
+            reply.status = meta.status ?? Status.PROTOCOL_ERROR;
+            reply.line = meta.debug ?? `unexpected ${meta.code} in a multi-get`;
+            throw fail();
+          }
+          items.push(itemOf(k, meta));
+        }
+        return items;
+      },
+    };
   }
 
   /** The keys grouped by server index; keys with no server get NoServers in `errors`. */
@@ -658,6 +817,7 @@ export class Client {
             if (reply.status !== Status.END) throw fail();
             return reply.items!;
           },
+          this.#quietGets(chunk.map((entry) => entry.encoded)),
         ).then(
           (items) => this.#deliver(chunk, items),
           (err) => {
@@ -710,6 +870,11 @@ export class Client {
         }
         return item;
       },
+      this.#meta("mg", k, verb === "gets" ? ["v", "f", "c"] : ["v", "f"], (meta, fail) => {
+        if (meta.code === "EN") return undefined;
+        if (meta.code !== "VA") throw fail();
+        return itemOf(k, meta);
+      }),
     );
     if (!item) return undefined;
     const value = await this.#decode(item, verb, key);
@@ -775,6 +940,7 @@ export class Client {
       (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
       "line",
       stored,
+      this.#meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
     );
   }
 
@@ -802,6 +968,7 @@ export class Client {
         (w) => encodeStore(w, verb, k, flags, ttl, bytes),
         "line",
         stored,
+        this.#meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
       );
     });
     return [...results].filter(([, ok]) => !ok).map(([key]) => key);
@@ -825,6 +992,7 @@ export class Client {
       (w) => encodeArith(w, verb, k, d),
       "line",
       counted,
+      this.#meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
     );
   }
 
@@ -857,6 +1025,52 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** An item from a meta VA reply for key `k`. */
+function itemOf(k: Uint8Array, meta: MetaReply): Item {
+  return {
+    key: k,
+    flags: Number(meta.flags.f ?? 0),
+    value: meta.value!,
+    cas: meta.flags.c === undefined ? undefined : BigInt(meta.flags.c),
+  };
+}
+
+/** The flags of an `ms` for a storage verb. */
+function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bigint): string[] {
+  const mode = { set: "S", add: "E", replace: "R", append: "A", prepend: "P", cas: "S" }[verb];
+  return [`F${flags}`, `T${ttl}`, `M${mode}`, ...(cas === undefined ? [] : [`C${cas}`])];
+}
+
+/** The result of an `ms`: `false` for NS and EX, NotFound for NF. */
+function metaStored(meta: MetaReply, fail: () => Error): boolean {
+  if (meta.code === "HD") return true;
+  if (meta.code === "NS" || meta.code === "EX") return false;
+  throw fail();
+}
+
+/** The result of an `md`: `false` when the key was missing. */
+function metaDeleted(meta: MetaReply, fail: () => Error): boolean {
+  if (meta.code === "HD") return true;
+  if (meta.code === "NF") return false;
+  throw fail();
+}
+
+/** The new value of a counter from an `ma … v`. */
+function metaCounted(meta: MetaReply, fail: () => Error): Counter {
+  if (meta.code !== "VA" || !meta.value) throw fail();
+  const n = BigInt(String.fromCharCode(...meta.value));
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/** Base64 of bytes, for the meta protocol's `b` keys. */
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+const utf8 = new TextEncoder();
 
 /** The result of a storage command: `false` for NOT_STORED and EXISTS. */
 function stored(reply: Reply, fail: () => Error): boolean {

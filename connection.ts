@@ -58,6 +58,11 @@ export interface RequestSpec {
    * ConnectionError.
    */
   refusable?: boolean;
+  /**
+   * The opaque token a meta reply must echo: a reply with another token
+   * belongs to another request, so the connection can no longer be trusted.
+   */
+  opaque?: string;
 }
 
 const QUEUED = 0;
@@ -283,6 +288,13 @@ export class Connection {
       start += this.#parser.used;
       if (!reply) break;
       this.#shift();
+      if (
+        p.spec.opaque !== undefined && reply.meta && reply.meta.flags.O !== p.spec.opaque
+      ) {
+        reply.status = Status.PROTOCOL_ERROR;
+        reply.line =
+          `reply for opaque ${reply.meta.flags.O} to a request with opaque ${p.spec.opaque}`;
+      }
       if (reply.status === Status.PROTOCOL_ERROR) {
         this.#settle(p, undefined, this.#error(p.spec, Status.PROTOCOL_ERROR, reply.line));
         return this.#reset(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);

@@ -52,6 +52,8 @@ export class Error extends globalThis.Error {
   readonly key?: string;
   /** The server the operation was talking to, when known. */
   readonly server?: string;
+  /** What happened, without the operation, key and server in front. */
+  readonly detail: string;
 
   /**
    * Makes an error whose message is `detail` prefixed with the operation, key
@@ -63,6 +65,7 @@ export class Error extends globalThis.Error {
       "cause" in details ? { cause: details.cause } : undefined,
     );
     this.status = details.status ?? defaults.get(new.target) ?? Status.FAILURE;
+    this.detail = detail;
     if (details.operation !== undefined) this.operation = details.operation;
     if (details.key !== undefined) this.key = details.key;
     if (details.server !== undefined) this.server = details.server;

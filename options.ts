@@ -46,6 +46,19 @@ export interface ClientOptions {
    */
   batchGets?: boolean;
   /**
+   * Which protocol to speak: `"meta"` (memcached 1.6+), `"text"` (older
+   * servers and proxies such as twemproxy), or `"auto"` (the default): meta
+   * where the server answers a meta no-op, text elsewhere. The API is the
+   * same either way, but for `getWithMeta` and `binaryKeys`, which need meta.
+   */
+  protocol?: "auto" | "meta" | "text";
+  /**
+   * Allow any key of 1 to 250 bytes of UTF-8 (spaces and control characters
+   * too), sent base64-encoded with the meta protocol's `b` flag. Default
+   * `false`: keys are text-protocol keys.
+   */
+  binaryKeys?: boolean;
+  /**
    * pylibmc's behaviors: key distribution, hash, failover, replicas. See
    * {@linkcode Behaviors}.
    */

@@ -57,3 +57,19 @@ function describe(code: number): string {
   if (code === 0xa0) return "a no-break space";
   return `a control character (U+${code.toString(16).toUpperCase().padStart(4, "0")})`;
 }
+
+/**
+ * The key (with `prefix` in front) as UTF-8 bytes for the meta protocol's
+ * base64 mode, where any character may appear: only emptiness, length
+ * (1 to 250 bytes) and lone surrogates are refused.
+ */
+export function encodeBinaryKey(key: string, prefix: string): Uint8Array | string {
+  const full = prefix + key;
+  if (full.length === 0) return "is empty";
+  if (!full.isWellFormed()) return "contains a lone surrogate";
+  const bytes = utf8.encode(full);
+  if (bytes.length > MAX_KEY_LENGTH) {
+    return `is too long: ${bytes.length} bytes, max is ${MAX_KEY_LENGTH}`;
+  }
+  return bytes;
+}

@@ -27,96 +27,116 @@ function recording(): { connector: Connector; writes: string[] } {
 const commands = (writes: string[], verb: string) =>
   writes.join("").split("\r\n").filter((line) => line.startsWith(verb + " "));
 
-describe("pipelining and batching", () => {
-  let server: Memcached;
-  let seeder: Client;
-  const keys = Array.from({ length: 250 }, (_, i) => `pipe:${i}`);
+/**
+ * The get requests written, each as its list of keys: a text `get` line, or
+ * meta `mg` lines, quiet ones gathered up to their `mn`.
+ */
+function getRequests(writes: string[]): string[][] {
+  const requests: string[][] = [];
+  let quiet: string[] = [];
+  for (const line of writes.join("").split("\r\n")) {
+    const words = line.split(" ");
+    if (words[0] === "get") requests.push(words.slice(1));
+    else if (words[0] === "mg" && words.includes("q")) quiet.push(words[1]);
+    else if (words[0] === "mg") requests.push([words[1]]);
+    else if (words[0] === "mn" && quiet.length) requests.push(quiet), quiet = [];
+  }
+  return requests;
+}
 
-  before(async () => {
-    server = await startMemcached();
-    seeder = new Client(server.server);
-    await seeder.setMulti(keys.map((key) => [key, key] as const));
-  });
-  after(async () => {
-    seeder?.close();
-    await server?.stop();
-  });
+for (const protocol of ["text", "meta"] as const) {
+  describe(`pipelining and batching, ${protocol} protocol`, () => {
+    let server: Memcached;
+    let seeder: Client;
+    const keys = Array.from({ length: 250 }, (_, i) => `pipe:${i}`);
 
-  test("calls made in one tick are written together, without waiting for replies", async () => {
-    const { connector, writes } = recording();
-    await using client = new Client(server.server, { connector, maxConnections: 1 });
-    await client.version();
-    writes.length = 0;
-    await Promise.all(keys.slice(0, 50).map((key) => client.set(key, key)));
-    assert.equal(writes.length, 1);
-    assert.equal(commands(writes, "set").length, 50);
-  });
+    before(async () => {
+      server = await startMemcached();
+      seeder = new Client(server.server);
+      await seeder.setMulti(keys.map((key) => [key, key] as const));
+    });
+    after(async () => {
+      seeder?.close();
+      await server?.stop();
+    });
 
-  test("gets made in one tick go out as one multi-key get, and each caller gets its value", async () => {
-    const { connector, writes } = recording();
-    await using client = new Client(server.server, { connector });
-    const values = await Promise.all(keys.slice(0, 100).map((key) => client.get(key)));
-    assert.deepEqual(values, keys.slice(0, 100));
-    assert.deepEqual(commands(writes, "get"), [`get ${keys.slice(0, 100).join(" ")}`]);
-  });
+    test("calls made in one tick are written together, without waiting for replies", async () => {
+      const { connector, writes } = recording();
+      await using client = new Client(server.server, { connector, maxConnections: 1, protocol });
+      await client.get("warm");
+      writes.length = 0;
+      await Promise.all(keys.slice(0, 50).map((key) => client.set(key, key)));
+      assert.equal(writes.length, 1);
+      assert.equal(commands(writes, protocol === "text" ? "set" : "ms").length, 50);
+    });
 
-  test("a batch of more than 100 keys is split into several gets, written together", async () => {
-    const { connector, writes } = recording();
-    await using client = new Client(server.server, { connector, maxConnections: 1 });
-    await client.version();
-    writes.length = 0;
-    assert.deepEqual(await Promise.all(keys.map((key) => client.get(key))), keys);
-    assert.equal(commands(writes, "get").length, 3);
-  });
+    test("gets made in one tick go out as one multi-key get, and each caller gets its value", async () => {
+      const { connector, writes } = recording();
+      await using client = new Client(server.server, { connector, protocol });
+      const values = await Promise.all(keys.slice(0, 100).map((key) => client.get(key)));
+      assert.deepEqual(values, keys.slice(0, 100));
+      assert.deepEqual(getRequests(writes), [keys.slice(0, 100)]);
+    });
 
-  test("a key asked for twice in one tick is asked once, and each caller gets its own copy", async () => {
-    const { connector, writes } = recording();
-    await using client = new Client(server.server, { connector });
-    await client.set("shared", new Uint8Array([1, 2, 3]));
-    writes.length = 0;
-    const [a, b, missing] = await Promise.all([
-      client.get<Uint8Array>("shared"),
-      client.get<Uint8Array>("shared"),
-      client.get("pipe:none"),
-    ]);
-    assert.deepEqual(commands(writes, "get"), ["get shared pipe:none"]);
-    a![0] = 9;
-    assert.deepEqual(b, new Uint8Array([1, 2, 3]));
-    assert.equal(missing, undefined);
-  });
+    test("a batch of more than 100 keys is split into several gets, written together", async () => {
+      const { connector, writes } = recording();
+      await using client = new Client(server.server, { connector, maxConnections: 1, protocol });
+      await client.get("warm");
+      writes.length = 0;
+      assert.deepEqual(await Promise.all(keys.map((key) => client.get(key))), keys);
+      assert.equal(writes.length, 1);
+      assert.equal(getRequests(writes).length, 3);
+    });
 
-  test("gets with options of their own, or with batchGets off, are sent one by one", async () => {
-    const { connector, writes } = recording();
-    await using client = new Client(server.server, { connector, batchGets: false });
-    await Promise.all(keys.slice(0, 10).map((key) => client.get(key)));
-    assert.equal(commands(writes, "get").length, 10);
-    const batching = recording();
-    await using other = new Client(server.server, { connector: batching.connector });
-    await Promise.all(keys.slice(0, 10).map((key) => other.get(key, { timeout: 1000 })));
-    assert.equal(commands(batching.writes, "get").length, 10);
-  });
+    test("a key asked for twice in one tick is asked once, and each caller gets its own copy", async () => {
+      const { connector, writes } = recording();
+      await using client = new Client(server.server, { connector, protocol });
+      await client.set("shared", new Uint8Array([1, 2, 3]));
+      writes.length = 0;
+      const [a, b, missing] = await Promise.all([
+        client.get<Uint8Array>("shared"),
+        client.get<Uint8Array>("shared"),
+        client.get("pipe:none"),
+      ]);
+      assert.deepEqual(getRequests(writes), [["shared", "pipe:none"]]);
+      a![0] = 9;
+      assert.deepEqual(b, new Uint8Array([1, 2, 3]));
+      assert.equal(missing, undefined);
+    });
 
-  test("hundreds of calls with random aborts: every call gets its own key's value or its abort", async () => {
-    await using client = new Client(server.server, { maxConnections: 3 });
-    let seed = 99;
-    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-    for (let round = 0; round < 5; round++) {
-      const calls = keys.map((key) => {
-        const controller = new AbortController();
-        const roll = random();
-        if (roll < 0.3) setTimeout(() => controller.abort(new Error("aborted")), random() * 3);
-        const call = roll < 0.6
-          ? client.get(key, { signal: controller.signal })
-          : roll < 0.8
-          ? client.get(key)
-          : client.getMulti([key], { signal: controller.signal }).then((hits) => hits.get(key));
-        return call.then((value) => ({ key, value }), (err) => ({ key, err }));
-      });
-      for (const outcome of await Promise.all(calls)) {
-        if ("err" in outcome) assert.match(String(outcome.err), /aborted/);
-        else assert.equal(outcome.value, outcome.key);
+    test("gets with options of their own, or with batchGets off, are sent one by one", async () => {
+      const { connector, writes } = recording();
+      await using client = new Client(server.server, { connector, batchGets: false, protocol });
+      await Promise.all(keys.slice(0, 10).map((key) => client.get(key)));
+      assert.equal(getRequests(writes).length, 10);
+      const batching = recording();
+      await using other = new Client(server.server, { connector: batching.connector, protocol });
+      await Promise.all(keys.slice(0, 10).map((key) => other.get(key, { timeout: 1000 })));
+      assert.equal(getRequests(batching.writes).length, 10);
+    });
+
+    test("hundreds of calls with random aborts: every call gets its own key's value or its abort", async () => {
+      await using client = new Client(server.server, { maxConnections: 3, protocol });
+      let seed = 99;
+      const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+      for (let round = 0; round < 5; round++) {
+        const calls = keys.map((key) => {
+          const controller = new AbortController();
+          const roll = random();
+          if (roll < 0.3) setTimeout(() => controller.abort(new Error("aborted")), random() * 3);
+          const call = roll < 0.6
+            ? client.get(key, { signal: controller.signal })
+            : roll < 0.8
+            ? client.get(key)
+            : client.getMulti([key], { signal: controller.signal }).then((hits) => hits.get(key));
+          return call.then((value) => ({ key, value }), (err) => ({ key, err }));
+        });
+        for (const outcome of await Promise.all(calls)) {
+          if ("err" in outcome) assert.match(String(outcome.err), /aborted/);
+          else assert.equal(outcome.value, outcome.key);
+        }
       }
-    }
-    assert.deepEqual(await Promise.all(keys.map((key) => client.get(key))), keys);
+      assert.deepEqual(await Promise.all(keys.map((key) => client.get(key))), keys);
+    });
   });
-});
+}

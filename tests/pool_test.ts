@@ -74,6 +74,7 @@ describe("connection pools", () => {
   test("a write abandoned after it was sent keeps later calls for its key on its connection", async () => {
     const before = await connections(server.server);
     await using client = new Client(server.server, { maxConnections: 2 });
+    await client.get("order");
     await server.pause();
     try {
       const controller = new AbortController();
