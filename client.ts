@@ -39,6 +39,7 @@ import {
   encodeArith,
   encodeDelete,
   encodeFlushAll,
+  encodeGat,
   encodeRetrieve,
   encodeStats,
   encodeStore,
@@ -58,6 +59,20 @@ export interface CasValue<T = unknown> {
   value: T;
   /** The item's cas token. */
   cas: bigint;
+}
+
+/** A value from `getWithMeta`, with what the server knows of the item. */
+export interface ItemMeta<T = unknown> {
+  /** The stored value. */
+  value: T;
+  /** The item's cas token. */
+  cas: bigint;
+  /** The item's client flags. */
+  flags: number;
+  /** Seconds until the item expires; `undefined` when it never does. */
+  ttl: number | undefined;
+  /** Whether the item had been read before this call. */
+  hitBefore: boolean;
 }
 
 /** Entries for `setMulti`/`addMulti`: a Map, an object, or `[key, value]` pairs. */
@@ -87,7 +102,7 @@ const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
 /** Operations that proxies such as twemproxy refuse by closing the connection. */
-const REFUSABLE = new Set(["stats", "flushAll"]);
+const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch"]);
 
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
@@ -248,6 +263,92 @@ export class Client {
     return hit && { value: hit.value as T, cas: hit.cas! };
   }
 
+  /**
+   * The value of `key`, or `undefined` on a miss, setting the item's ttl
+   * (seconds; 0 means never) in the same request: memcached's `gat`, or
+   * `mg … T` with the meta protocol.
+   *
+   * @example
+   * ```ts ignore
+   * const session = await client.getAndTouch("session:abc", 1800); // read and extend
+   * ```
+   */
+  async getAndTouch<T = unknown>(
+    key: string,
+    ttl: number,
+    options?: CallOptions,
+  ): Promise<T | undefined> {
+    checkNames(options, CALL, "getAndTouch");
+    const k = this.#key(key, "getAndTouch");
+    const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
+    const item = await this.#run(
+      "getAndTouch",
+      key,
+      options,
+      k,
+      "one",
+      (w) => encodeGat(w, t, [k]),
+      "values",
+      (reply, fail) => onlyItem(reply, k, fail),
+      this.#meta("mg", k, ["v", "f", `T${t}`], (meta, fail) => {
+        if (meta.code === "EN") return undefined;
+        if (meta.code !== "VA") throw fail();
+        return itemOf(k, meta);
+      }),
+    );
+    if (!item) return undefined;
+    const value = await this.#decode(item, "getAndTouch", key);
+    return value === MISS ? undefined : value as T;
+  }
+
+  /**
+   * The value of `key` with its cas token, flags, seconds left to live and
+   * whether it had been read before, or `undefined` on a miss. It needs the
+   * meta protocol (memcached 1.6+): NotSupportedError elsewhere.
+   *
+   * @example
+   * ```ts ignore
+   * const hit = await client.getWithMeta("user:1");
+   * if (hit && hit.ttl !== undefined && hit.ttl < 60) refreshSoon("user:1");
+   * ```
+   */
+  async getWithMeta<T = unknown>(
+    key: string,
+    options?: CallOptions,
+  ): Promise<ItemMeta<T> | undefined> {
+    checkNames(options, CALL, "getWithMeta");
+    const k = this.#key(key, "getWithMeta");
+    const parts = this.#meta("mg", k, ["v", "f", "c", "t", "h"], (meta, fail) => {
+      if (meta.code === "EN") return undefined;
+      if (meta.code !== "VA") throw fail();
+      return meta;
+    });
+    parts.only = "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
+    const meta = await this.#run(
+      "getWithMeta",
+      key,
+      options,
+      k,
+      "read",
+      parts.encode,
+      parts.expect,
+      parts.handle,
+      parts,
+    );
+    if (!meta) return undefined;
+    const item = itemOf(k, meta);
+    const value = await this.#decode(item, "getWithMeta", key);
+    if (value === MISS) return undefined;
+    const ttl = Number(meta.flags.t);
+    return {
+      value: value as T,
+      cas: item.cas!,
+      flags: item.flags,
+      ttl: ttl >= 0 ? ttl : undefined,
+      hitBefore: meta.flags.h === "1",
+    };
+  }
+
   /** Stores `value`. Resolves `true` once stored. */
   set(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
     return this.#store("set", key, value, options);
@@ -386,7 +487,10 @@ export class Client {
         return;
       }
       for (const item of outcome.value) {
-        found.set(decodeKey(item.key).slice(this.#prefix.length), item);
+        const key = item.index === undefined
+          ? decodeKey(item.key).slice(this.#prefix.length)
+          : batches[i][item.index];
+        found.set(key, item);
       }
     });
     const results = new Map<string, T>();
@@ -435,9 +539,10 @@ export class Client {
     checkNames(options, CALL, "deleteMulti");
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "deleteMulti"));
-    const results = await this.#each(
-      encoded,
+    const results = await this.#writeMany(
       "deleteMulti",
+      encoded,
+      options,
       (key, k) =>
         this.#run(
           "deleteMulti",
@@ -450,6 +555,8 @@ export class Client {
           deleted,
           this.#meta("md", k, [], metaDeleted),
         ),
+      (w, _key, wire, quiet) => encodeMeta(w, "md", wire, quiet, undefined, this.#binaryKeys),
+      metaDeleted,
     );
     return [...results.values()].every(Boolean);
   }
@@ -725,7 +832,9 @@ export class Client {
             reply.line = meta.debug ?? `unexpected ${meta.code} in a multi-get`;
             throw fail();
           }
-          items.push(itemOf(k, meta));
+          const item = itemOf(k, meta);
+          item.index = Number(meta.flags.O);
+          items.push(item);
         }
         return items;
       },
@@ -831,7 +940,12 @@ export class Client {
   /** Gives each waiter its own decoded value (or `undefined` for a miss). */
   #deliver(chunk: Batched[], items: Item[]): void {
     const found = new Map<string, Item>();
-    for (const item of items) found.set(decodeKey(item.key), item);
+    for (const item of items) {
+      found.set(
+        item.index === undefined ? decodeKey(item.key) : this.#prefix + chunk[item.index].key,
+        item,
+      );
+    }
     for (const entry of chunk) {
       const item = found.get(this.#prefix + entry.key);
       entry.waiters.forEach((waiter, n) => {
@@ -860,16 +974,7 @@ export class Client {
       "read",
       (w) => encodeRetrieve(w, verb, [k]),
       "values",
-      (reply, fail) => {
-        if (reply.status !== Status.END) throw fail();
-        const item = reply.items![0];
-        if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
-          reply.status = Status.PROTOCOL_ERROR;
-          reply.line = "the server answered with another key";
-          throw fail();
-        }
-        return item;
-      },
+      (reply, fail) => onlyItem(reply, k, fail),
       this.#meta("mg", k, verb === "gets" ? ["v", "f", "c"] : ["v", "f"], (meta, fail) => {
         if (meta.code === "EN") return undefined;
         if (meta.code !== "VA") throw fail();
@@ -957,20 +1062,37 @@ export class Client {
     for (const [key] of pairs) keys.set(key, this.#key(key, operation));
     const values = new Map<string, Encoded>();
     for (const [key, value] of pairs) values.set(key, await this.#encode(verb, key, value));
-    const results = await this.#each(keys, operation, (key, k) => {
-      const { bytes, flags } = values.get(key)!;
-      return this.#run(
-        operation,
-        key,
-        options,
-        k,
-        "write",
-        (w) => encodeStore(w, verb, k, flags, ttl, bytes),
-        "line",
-        stored,
-        this.#meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
-      );
-    });
+    const results = await this.#writeMany(
+      operation,
+      keys,
+      options,
+      (key, k) => {
+        const { bytes, flags } = values.get(key)!;
+        return this.#run(
+          operation,
+          key,
+          options,
+          k,
+          "write",
+          (w) => encodeStore(w, verb, k, flags, ttl, bytes),
+          "line",
+          stored,
+          this.#meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
+        );
+      },
+      (w, key, wire, quiet) => {
+        const { bytes, flags } = values.get(key)!;
+        encodeMeta(
+          w,
+          "ms",
+          wire,
+          [...storeFlags(verb, flags, ttl), ...quiet],
+          bytes,
+          this.#binaryKeys,
+        );
+      },
+      metaStored,
+    );
     return [...results].filter(([, ok]) => !ok).map(([key]) => key);
   }
 
@@ -994,6 +1116,85 @@ export class Client {
       counted,
       this.#meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
     );
+  }
+
+  /**
+   * A write to many keys. To a server that speaks meta, it is one request:
+   * a quiet command per key (successes say nothing) closed by `mn`, so only
+   * failures travel back; elsewhere (and with replicas) one request per key.
+   */
+  async #writeMany(
+    operation: string,
+    keys: Map<string, Uint8Array>,
+    options: CallOptions | undefined,
+    one: (key: string, k: Uint8Array) => Promise<boolean>,
+    quiet: (w: ByteWriter, key: string, wire: Uint8Array, flags: string[]) => void,
+    outcome: (meta: MetaReply, fail: () => Error) => boolean,
+  ): Promise<Map<string, boolean>> {
+    if (this.#replicated) return this.#each(keys, operation, one);
+    const all = [...keys.keys()];
+    const errors = new Map<string, Error>();
+    const results = new Map<string, boolean>();
+    await Promise.all([...this.#group(all, keys, operation, errors)].map(async ([index, group]) => {
+      let speaksMeta: boolean;
+      try {
+        speaksMeta = await this.#speaksMeta(index);
+      } catch (err) {
+        for (const key of group) errors.set(key, err as Error);
+        return;
+      }
+      if (!speaksMeta) {
+        const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
+        outcomes.forEach((o, i) =>
+          o.status === "fulfilled" ? results.set(group[i], o.value) : errors.set(group[i], o.reason)
+        );
+        return;
+      }
+      const base = this.#opaque();
+      const parts: MetaParts<Map<string, boolean>> = {
+        encode: (w) => {
+          group.forEach((key, i) =>
+            quiet(w, key, this.#wire(keys.get(key)!), ["q", `O${base}.${i}`])
+          );
+          encodeMeta(w, "mn", undefined, []);
+        },
+        expect: "metaBatch",
+        only: "a quiet batch needs the meta protocol",
+        handle: (reply, fail) => {
+          const done = new Map(group.map((key) => [key, true]));
+          for (const meta of reply.metas ?? []) {
+            const [token, i] = (meta.flags.O ?? "").split(".");
+            const key = token === base ? group[Number(i)] : undefined;
+            if (key === undefined) {
+              reply.status = meta.status ?? Status.PROTOCOL_ERROR;
+              reply.line = meta.debug ?? `${meta.code} for no key of this request`;
+              throw fail();
+            }
+            done.set(key, outcome(meta, fail));
+          }
+          return done;
+        },
+      };
+      try {
+        const done = await this.#run(
+          operation,
+          undefined,
+          options,
+          index,
+          "one",
+          parts.encode,
+          "metaBatch",
+          parts.handle,
+          parts,
+        );
+        for (const [key, ok] of done) results.set(key, ok);
+      } catch (err) {
+        for (const key of group) errors.set(key, err as Error);
+      }
+    }));
+    const ordered = new Map<string, boolean>();
+    for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
+    return settle(ordered, errors, operation, all.length);
   }
 
   /**
@@ -1024,6 +1225,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The one item of a single-key text `get`, checked to be for key `k`. */
+function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item | undefined {
+  if (reply.status !== Status.END) throw fail();
+  const item = reply.items![0];
+  if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
+    reply.status = Status.PROTOCOL_ERROR;
+    reply.line = "the server answered with another key";
+    throw fail();
+  }
+  return item;
 }
 
 /** An item from a meta VA reply for key `k`. */

@@ -108,23 +108,39 @@ export function parseMetaLine(
   from: number,
   to: number,
 ): { reply: MetaReply; size: number } | string {
-  let line = "";
-  for (let i = from; i < to; i++) line += String.fromCharCode(buf[i]);
-  const code = line.slice(0, 2) as MetaCode;
-  const tokens = line.length > 3 ? line.slice(3).split(" ") : [];
-  if (code === "ME") return { reply: { code, flags: {}, debug: tokens.join(" ") }, size: -1 };
+  const code = String.fromCharCode(buf[from], buf[from + 1]) as MetaCode;
+  if (code === "ME") {
+    return { reply: { code, flags: {}, debug: ascii(buf, from + 3, to) }, size: -1 };
+  }
+  let at = from + 3;
   let size = -1;
   if (code === "VA") {
-    const first = tokens.shift();
-    if (first === undefined || !/^\d{1,10}$/.test(first)) return "malformed VA line";
-    size = Number(first);
+    size = 0;
+    const start = at;
+    while (at < to && buf[at] !== 32) {
+      const digit = buf[at++] - 48;
+      if (digit < 0 || digit > 9) return "malformed VA line";
+      size = size * 10 + digit;
+    }
+    if (at === start || at - start > 10) return "malformed VA line";
+    at++;
   }
   const flags: Record<string, string> = {};
-  for (const token of tokens) {
-    if (token === "" || !/^[A-Za-z]/.test(token)) {
-      return `malformed flag in ${JSON.stringify(line)}`;
+  while (at < to) {
+    const start = at;
+    while (at < to && buf[at] !== 32) at++;
+    const letter = buf[start];
+    if (at === start || !((letter >= 65 && letter <= 90) || (letter >= 97 && letter <= 122))) {
+      return `malformed flag in ${JSON.stringify(ascii(buf, from, to))}`;
     }
-    flags[token[0]] = token.slice(1);
+    flags[String.fromCharCode(letter)] = ascii(buf, start + 1, at);
+    at++;
   }
   return { reply: { code, flags }, size };
+}
+
+function ascii(buf: Uint8Array, from: number, to: number): string {
+  let text = "";
+  for (let i = from; i < to; i++) text += String.fromCharCode(buf[i]);
+  return text;
 }

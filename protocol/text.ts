@@ -52,6 +52,16 @@ export function encodeRetrieve(
   w.ascii("\r\n");
 }
 
+/** Encodes `gat <ttl> <key>…`: get and set the ttl at once. */
+export function encodeGat(w: ByteWriter, ttl: number, keys: readonly Uint8Array[]): void {
+  w.ascii(`gat ${ttl}`);
+  for (const key of keys) {
+    w.ascii(" ");
+    w.bytes(key);
+  }
+  w.ascii("\r\n");
+}
+
 /** Encodes `delete <key>`. */
 export function encodeDelete(w: ByteWriter, key: Uint8Array): void {
   w.ascii("delete ");
@@ -122,6 +132,8 @@ export interface Item {
   value: Uint8Array;
   /** The cas token, present for `gets`. */
   cas?: bigint;
+  /** Which of the keys asked for this is, when the reply says (meta opaque). */
+  index?: number;
 }
 
 /** A complete reply. */

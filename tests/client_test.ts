@@ -1,6 +1,10 @@
-/** The behaviour suite against a real memcached, over TCP and over a Unix socket. */
+/**
+ * The behaviour suite against a real memcached, over TCP with each protocol
+ * and over a Unix socket with the protocol chosen automatically.
+ */
 import { startMemcached } from "./memcached.ts";
 import { operations } from "./operations.ts";
 
-operations("over tcp", () => startMemcached());
-operations("over unix", () => startMemcached({ unix: true }));
+operations("over tcp, text protocol", () => startMemcached(), false, { protocol: "text" });
+operations("over tcp, meta protocol", () => startMemcached(), false, { protocol: "meta" });
+operations("over unix, protocol auto", () => startMemcached({ unix: true }));

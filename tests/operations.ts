@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Client, ClientError, NotFound, NotSupportedError, SomeErrors } from "../mod.ts";
+import {
+  Client,
+  ClientError,
+  type ClientOptions,
+  NotFound,
+  NotSupportedError,
+  SomeErrors,
+} from "../mod.ts";
 
 /** Where the suite runs: a server entry, and how to stop what was started for it. */
 export interface Target {
@@ -14,10 +21,16 @@ export interface Target {
 }
 
 /**
- * Runs every operation against what `start` gives. Through a `proxy`,
- * `stats` and `flushAll` must fail with NotSupportedError.
+ * Runs every operation against what `start` gives, with a client made with
+ * `options`. Through a `proxy`, `stats` and `flushAll` must fail with
+ * NotSupportedError, and the client must speak text.
  */
-export function operations(label: string, start: () => Promise<Target>, proxy = false): void {
+export function operations(
+  label: string,
+  start: () => Promise<Target>,
+  proxy = false,
+  options: ClientOptions = {},
+): void {
   describe(`operations ${label}`, () => {
     let server: Target;
     let client: Client;
@@ -26,7 +39,7 @@ export function operations(label: string, start: () => Promise<Target>, proxy = 
 
     before(async () => {
       server = await start();
-      client = new Client(server.server);
+      client = new Client(server.server, options);
     });
     after(async () => {
       client?.close();
@@ -213,13 +226,44 @@ export function operations(label: string, start: () => Promise<Target>, proxy = 
       assert.ok(err.errors.get(b) instanceof ClientError);
     });
 
+    test("getAndTouch returns the value and sets the ttl", async () => {
+      const k = key("gat");
+      if (proxy) return void await assert.rejects(client.getAndTouch(k, 100), NotSupportedError);
+      assert.equal(await client.getAndTouch(k, 100), undefined);
+      await client.set(k, "v", { ttl: 1 });
+      assert.equal(await client.getAndTouch(k, 100), "v");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(await client.get(k), "v");
+    });
+
+    if (proxy || options.protocol === "text") {
+      test("getWithMeta is NotSupportedError without the meta protocol", async () => {
+        await assert.rejects(client.getWithMeta(key("meta")), NotSupportedError);
+      });
+    } else {
+      test("getWithMeta returns the value with cas, flags, ttl and whether it was read", async () => {
+        const k = key("meta");
+        assert.equal(await client.getWithMeta(k), undefined);
+        await client.set(k, "text", { ttl: 100 });
+        const first = await client.getWithMeta(k);
+        assert.equal(first?.value, "text");
+        assert.equal(first?.flags, 16);
+        assert.equal(typeof first?.cas, "bigint");
+        assert.ok(first!.ttl! > 90 && first!.ttl! <= 100);
+        assert.equal(first?.hitBefore, false);
+        assert.equal((await client.getWithMeta(k))?.hitBefore, true);
+        await client.set(k, 1);
+        assert.equal((await client.getWithMeta(k))?.ttl, undefined);
+      });
+    }
+
     test("version returns each server's version", async () => {
       const versions = await client.version();
       assert.match(versions.get(server.server)!, /^\d+\.\d+\.\d+/);
     });
 
     if (proxy) {
-      test("stats and flushAll fail with NotSupportedError, and the next call works", async () => {
+      test("stats, flushAll and getAndTouch fail with NotSupportedError, and the next call works", async () => {
         await assert.rejects(client.stats(), NotSupportedError);
         await assert.rejects(client.flushAll(), NotSupportedError);
         const k = key("after");
@@ -244,7 +288,7 @@ export function operations(label: string, start: () => Promise<Target>, proxy = 
     }
 
     test("a keyPrefix is applied on the wire and removed from getMulti's keys", async () => {
-      const prefixed = new Client(server.server, { keyPrefix: "app:" });
+      const prefixed = new Client(server.server, { ...options, keyPrefix: "app:" });
       try {
         await prefixed.set("one", 1);
         assert.equal(await client.get("app:one"), 1);

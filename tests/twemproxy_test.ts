@@ -3,7 +3,9 @@
  * three memcached with ketama distribution. twemproxy speaks the text
  * protocol and refuses some commands by closing the connection: `stats`,
  * `flush_all`, `verbosity`, `gat` and the meta commands. The client reports
- * a refused `stats` or `flushAll` as NotSupportedError rather than hanging.
+ * a refused `stats`, `flushAll` or `getAndTouch` as NotSupportedError rather
+ * than hanging, and with `protocol: "auto"` it finds that the proxy speaks
+ * text only.
  */
 import { type Memcached, startMemcached, startTwemproxy } from "./memcached.ts";
 import { operations } from "./operations.ts";
