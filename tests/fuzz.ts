@@ -1,5 +1,6 @@
 /**
- * Fuzzing of the reply decoder: random bytes and valid reply streams
+ * Fuzzing of the reply decoder, text and meta replies alike: random bytes
+ * and valid reply streams
  * mutated (truncated, bytes flipped, huge announced lengths, CR dropped,
  * junk added), fed in random chunks the way a connection feeds them.
  *
@@ -47,6 +48,23 @@ function validReply(expect: Expect, rnd: () => number): string {
     }
     return reply + "END\r\n";
   }
+  if (expect === "meta" || expect === "metaBatch") {
+    const one = () => {
+      const pick = rnd();
+      const opaque = ` O${Math.floor(rnd() * 1e6)}`;
+      if (pick < 0.4) {
+        const value = "v\r\nHD\r\n".slice(0, Math.floor(rnd() * 8)) + "x".repeat(rnd() * 40);
+        return `VA ${value.length} f${Math.floor(rnd() * 99)} c${
+          Math.floor(rnd() * 1e9)
+        }${opaque}\r\n${value}\r\n`;
+      }
+      return ["HD", "EN", "NS", "EX", "NF"][Math.floor(rnd() * 5)] + opaque + "\r\n";
+    };
+    if (expect === "meta") return one();
+    let reply = "";
+    for (let n = Math.floor(rnd() * 4); n > 0; n--) reply += one();
+    return reply + "MN\r\n";
+  }
   if (expect === "stats") {
     let reply = "";
     for (let n = Math.floor(rnd() * 5); n > 0; n--) reply += `STAT ${word()} ${word()}\r\n`;
@@ -78,10 +96,10 @@ export interface Case {
 /** The case of a seed: random bytes, or a valid stream with one mutation. */
 export function makeCase(seed: number): Case {
   const rnd = random(seed);
-  const kinds: Expect[] = ["line", "values", "stats"];
+  const kinds: Expect[] = ["line", "values", "stats", "meta", "metaBatch"];
   const expects = Array.from(
     { length: 1 + Math.floor(rnd() * 5) },
-    () => kinds[Math.floor(rnd() * 3)],
+    () => kinds[Math.floor(rnd() * kinds.length)],
   );
   if (rnd() < 0.25) {
     const bytes = new Uint8Array(Math.floor(rnd() * 200));
