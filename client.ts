@@ -15,9 +15,7 @@ import {
   errorFor,
   InvalidArguments,
   NoServers,
-  NotFound,
   NotSupportedError,
-  SomeErrors,
 } from "./errors.ts";
 import {
   type CallOptions,
@@ -51,6 +49,23 @@ import {
   type StoreVerb,
 } from "./protocol/text.ts";
 import type { ByteWriter } from "./protocol/writer.ts";
+import {
+  counted,
+  type Counter,
+  deleted,
+  isIterable,
+  itemOf,
+  metaCounted,
+  metaDeleted,
+  metaStored,
+  onlyItem,
+  settle,
+  stored,
+  storeFlags,
+  toBase64,
+  touched,
+  utf8,
+} from "./results.ts";
 import { defaultConnector } from "./transport/mod.ts";
 
 /** A value from `gets`: the value and its cas token for {@linkcode Client.cas}. */
@@ -80,8 +95,7 @@ export type Entries<T = unknown> =
   | Iterable<readonly [string, T]>
   | Record<string, T>;
 
-/** A counter value: a `number`, or a `bigint` past 2^53. */
-export type Counter = number | bigint;
+export type { Counter };
 
 const CLIENT_OPTIONS = [
   "connectTimeout",
@@ -1220,112 +1234,6 @@ export class Client {
   }
 }
 
-/** Whether two byte strings are equal. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The one item of a single-key text `get`, checked to be for key `k`. */
-function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item | undefined {
-  if (reply.status !== Status.END) throw fail();
-  const item = reply.items![0];
-  if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
-    reply.status = Status.PROTOCOL_ERROR;
-    reply.line = "the server answered with another key";
-    throw fail();
-  }
-  return item;
-}
-
-/** An item from a meta VA reply for key `k`. */
-function itemOf(k: Uint8Array, meta: MetaReply): Item {
-  return {
-    key: k,
-    flags: Number(meta.flags.f ?? 0),
-    value: meta.value!,
-    cas: meta.flags.c === undefined ? undefined : BigInt(meta.flags.c),
-  };
-}
-
-/** The flags of an `ms` for a storage verb. */
-function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bigint): string[] {
-  const mode = { set: "S", add: "E", replace: "R", append: "A", prepend: "P", cas: "S" }[verb];
-  return [`F${flags}`, `T${ttl}`, `M${mode}`, ...(cas === undefined ? [] : [`C${cas}`])];
-}
-
-/** The result of an `ms`: `false` for NS and EX, NotFound for NF. */
-function metaStored(meta: MetaReply, fail: () => Error): boolean {
-  if (meta.code === "HD") return true;
-  if (meta.code === "NS" || meta.code === "EX") return false;
-  throw fail();
-}
-
-/** The result of an `md`: `false` when the key was missing. */
-function metaDeleted(meta: MetaReply, fail: () => Error): boolean {
-  if (meta.code === "HD") return true;
-  if (meta.code === "NF") return false;
-  throw fail();
-}
-
-/** The new value of a counter from an `ma … v`. */
-function metaCounted(meta: MetaReply, fail: () => Error): Counter {
-  if (meta.code !== "VA" || !meta.value) throw fail();
-  const n = BigInt(String.fromCharCode(...meta.value));
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-}
-
-/** Base64 of bytes, for the meta protocol's `b` keys. */
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-const utf8 = new TextEncoder();
-
-/** The result of a storage command: `false` for NOT_STORED and EXISTS. */
-function stored(reply: Reply, fail: () => Error): boolean {
-  switch (reply.status) {
-    case Status.STORED:
-      return true;
-    case Status.NOTSTORED:
-    case Status.DATA_EXISTS:
-      return false;
-    default:
-      throw fail();
-  }
-}
-
-/** The result of `delete`: `false` when the key was missing. */
-function deleted(reply: Reply, fail: () => Error): boolean {
-  if (reply.status === Status.DELETED) return true;
-  if (reply.status === Status.NOTFOUND) return false;
-  throw fail();
-}
-
-/** The result of `touch`: `false` when the key was missing. */
-function touched(reply: Reply, fail: () => Error): boolean {
-  if (reply.status === Status.SUCCESS) return true;
-  if (reply.status === Status.NOTFOUND) return false;
-  throw fail();
-}
-
-/** The new value of a counter. */
-function counted(reply: Reply, fail: () => Error): Counter {
-  if (reply.number === undefined) throw fail();
-  return reply.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(reply.number) : reply.number;
-}
-
-/** An option that may be given directly or as a behavior, but not both. */
-function either(direct: number | undefined, behavior: number | undefined, name: string) {
-  if (direct !== undefined && behavior !== undefined) {
-    throw new InvalidArguments(`${name} is given twice: as an option and as a behavior`);
-  }
-  return direct ?? behavior;
-}
-
 const MISS = Symbol("miss");
 
 /** A key in a tick's batch of gets, with everyone waiting for it. */
@@ -1335,47 +1243,10 @@ interface Batched {
   waiters: { resolve(value: unknown): void; reject(err: unknown): void }[];
 }
 
-function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
-  return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
-}
-
-/**
- * The results of a multi-key call, or the error that reports its failures:
- * NotFound when every failure is a miss, the error itself when every key
- * failed the same way, SomeErrors otherwise.
- */
-function settle<R>(
-  results: Map<string, R>,
-  errors: Map<string, Error>,
-  operation: string,
-  total: number,
-  noun = "keys",
-): Map<string, R> {
-  if (errors.size === 0) return results;
-  const failures = [...errors.values()];
-  if (failures.every((err) => err instanceof NotFound)) {
-    const missing = [...errors.keys()];
-    const err = new NotFound(`${missing.length} keys not found: ${missing.join(", ")}`, {
-      operation,
-    });
-    err.keys = missing;
-    err.results = results;
-    throw err;
+/** An option that may be given directly or as a behavior, but not both. */
+function either(direct: number | undefined, behavior: number | undefined, name: string) {
+  if (direct !== undefined && behavior !== undefined) {
+    throw new InvalidArguments(`${name} is given twice: as an option and as a behavior`);
   }
-  const first = failures[0];
-  if (errors.size === total && failures.every((err) => err.constructor === first.constructor)) {
-    throw first;
-  }
-  const err = new SomeErrors(`${errors.size} of ${total} ${noun} failed: ${summary(errors)}`, {
-    operation,
-  });
-  err.results = results;
-  err.errors = errors;
-  throw err;
-}
-
-function summary(errors: Map<string, Error>): string {
-  const names = new Map<string, number>();
-  for (const err of errors.values()) names.set(err.name, (names.get(err.name) ?? 0) + 1);
-  return [...names].map(([name, n]) => `${n} ${name}`).join(", ");
+  return direct ?? behavior;
 }

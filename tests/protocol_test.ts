@@ -91,7 +91,7 @@ describe("protocols", () => {
     assert.equal(await plain.get("a"), undefined);
   });
 
-  test("binaryKeys is NotSupportedError with the text protocol", async () => {
+  test("binaryKeys is NotSupportedError with the text protocol", () => {
     assert.throws(
       () => new Client(server.server, { binaryKeys: true, protocol: "text" }),
       NotSupportedError,

@@ -1,0 +1,157 @@
+/**
+ * Turning replies into results: the handlers of each operation's replies,
+ * text and meta, and how a multi-key call reports partial failure. Used by
+ * client.ts only.
+ *
+ * @module
+ */
+import { type Error, NotFound, SomeErrors } from "./errors.ts";
+import type { MetaReply } from "./protocol/meta.ts";
+import { Status } from "./protocol/status.ts";
+import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
+
+/** A counter value: a `number`, or a `bigint` past 2^53. */
+export type Counter = number | bigint;
+
+/** Whether two byte strings are equal. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The one item of a single-key text `get`, checked to be for key `k`. */
+export function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item | undefined {
+  if (reply.status !== Status.END) throw fail();
+  const item = reply.items![0];
+  if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
+    reply.status = Status.PROTOCOL_ERROR;
+    reply.line = "the server answered with another key";
+    throw fail();
+  }
+  return item;
+}
+
+/** An item from a meta VA reply for key `k`. */
+export function itemOf(k: Uint8Array, meta: MetaReply): Item {
+  return {
+    key: k,
+    flags: Number(meta.flags.f ?? 0),
+    value: meta.value!,
+    cas: meta.flags.c === undefined ? undefined : BigInt(meta.flags.c),
+  };
+}
+
+/** The flags of an `ms` for a storage verb. */
+export function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bigint): string[] {
+  const mode = { set: "S", add: "E", replace: "R", append: "A", prepend: "P", cas: "S" }[verb];
+  return [`F${flags}`, `T${ttl}`, `M${mode}`, ...(cas === undefined ? [] : [`C${cas}`])];
+}
+
+/** The result of an `ms`: `false` for NS and EX, NotFound for NF. */
+export function metaStored(meta: MetaReply, fail: () => Error): boolean {
+  if (meta.code === "HD") return true;
+  if (meta.code === "NS" || meta.code === "EX") return false;
+  throw fail();
+}
+
+/** The result of an `md`: `false` when the key was missing. */
+export function metaDeleted(meta: MetaReply, fail: () => Error): boolean {
+  if (meta.code === "HD") return true;
+  if (meta.code === "NF") return false;
+  throw fail();
+}
+
+/** The new value of a counter from an `ma … v`. */
+export function metaCounted(meta: MetaReply, fail: () => Error): Counter {
+  if (meta.code !== "VA" || !meta.value) throw fail();
+  const n = BigInt(String.fromCharCode(...meta.value));
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/** Base64 of bytes, for the meta protocol's `b` keys. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export const utf8 = new TextEncoder();
+
+/** The result of a storage command: `false` for NOT_STORED and EXISTS. */
+export function stored(reply: Reply, fail: () => Error): boolean {
+  switch (reply.status) {
+    case Status.STORED:
+      return true;
+    case Status.NOTSTORED:
+    case Status.DATA_EXISTS:
+      return false;
+    default:
+      throw fail();
+  }
+}
+
+/** The result of `delete`: `false` when the key was missing. */
+export function deleted(reply: Reply, fail: () => Error): boolean {
+  if (reply.status === Status.DELETED) return true;
+  if (reply.status === Status.NOTFOUND) return false;
+  throw fail();
+}
+
+/** The result of `touch`: `false` when the key was missing. */
+export function touched(reply: Reply, fail: () => Error): boolean {
+  if (reply.status === Status.SUCCESS) return true;
+  if (reply.status === Status.NOTFOUND) return false;
+  throw fail();
+}
+
+/** The new value of a counter. */
+export function counted(reply: Reply, fail: () => Error): Counter {
+  if (reply.number === undefined) throw fail();
+  return reply.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(reply.number) : reply.number;
+}
+
+export function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
+  return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
+}
+
+/**
+ * The results of a multi-key call, or the error that reports its failures:
+ * NotFound when every failure is a miss, the error itself when every key
+ * failed the same way, SomeErrors otherwise.
+ */
+export function settle<R>(
+  results: Map<string, R>,
+  errors: Map<string, Error>,
+  operation: string,
+  total: number,
+  noun = "keys",
+): Map<string, R> {
+  if (errors.size === 0) return results;
+  const failures = [...errors.values()];
+  if (failures.every((err) => err instanceof NotFound)) {
+    const missing = [...errors.keys()];
+    const err = new NotFound(`${missing.length} keys not found: ${missing.join(", ")}`, {
+      operation,
+    });
+    err.keys = missing;
+    err.results = results;
+    throw err;
+  }
+  const first = failures[0];
+  if (errors.size === total && failures.every((err) => err.constructor === first.constructor)) {
+    throw first;
+  }
+  const err = new SomeErrors(`${errors.size} of ${total} ${noun} failed: ${summary(errors)}`, {
+    operation,
+  });
+  err.results = results;
+  err.errors = errors;
+  throw err;
+}
+
+export function summary(errors: Map<string, Error>): string {
+  const names = new Map<string, number>();
+  for (const err of errors.values()) names.set(err.name, (names.get(err.name) ?? 0) + 1);
+  return [...names].map(([name, n]) => `${n} ${name}`).join(", ");
+}
