@@ -406,18 +406,7 @@ export class Client {
   /** Deletes `key`: `false` when it was missing. */
   async delete(key: string, options?: CallOptions): Promise<boolean> {
     checkNames(options, CALL, "delete");
-    const k = this.#key(key, "delete");
-    return await this.#run(
-      "delete",
-      key,
-      options,
-      k,
-      "write",
-      (w) => encodeDelete(w, k),
-      "line",
-      deleted,
-      this.#meta("md", k, [], metaDeleted),
-    );
+    return await this.#deleteOne("delete", key, this.#key(key, "delete"), options);
   }
 
   /**
@@ -557,18 +546,7 @@ export class Client {
       "deleteMulti",
       encoded,
       options,
-      (key, k) =>
-        this.#run(
-          "deleteMulti",
-          key,
-          options,
-          k,
-          "write",
-          (w) => encodeDelete(w, k),
-          "line",
-          deleted,
-          this.#meta("md", k, [], metaDeleted),
-        ),
+      (key, k) => this.#deleteOne("deleteMulti", key, k, options),
       (w, _key, wire, quiet) => encodeMeta(w, "md", wire, quiet, undefined, this.#binaryKeys),
       metaDeleted,
     );
@@ -1129,6 +1107,26 @@ export class Client {
       "line",
       counted,
       this.#meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
+    );
+  }
+
+  /** Deletes one key (and its replicas): `false` when it was missing. */
+  #deleteOne(
+    operation: string,
+    key: string,
+    k: Uint8Array,
+    options: CallOptions | undefined,
+  ): Promise<boolean> {
+    return this.#run(
+      operation,
+      key,
+      options,
+      k,
+      "write",
+      (w) => encodeDelete(w, k),
+      "line",
+      deleted,
+      this.#meta("md", k, [], metaDeleted),
     );
   }
 

@@ -5,29 +5,17 @@
  *
  * Usage: client.ts SERVER SCENARIO SECONDS
  */
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Client } from "../mod.ts";
-import { KEYS, ONE_MIB, type Scenario, SMALL } from "./scenarios.ts";
+import { KEYS, measure, ONE_MIB, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
 
 const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
 const client = new Client(server, { maxValueSize: 2 << 20, timeout: 10_000 });
 const big = scenario === "64k" ? "x".repeat(64 * 1024) : "x".repeat(ONE_MIB);
 
-/** Runs `work` (which returns how many operations it did) until the time is up. */
-async function measure(work: () => Promise<number>): Promise<number> {
-  const warmUntil = performance.now() + 200;
-  while (performance.now() < warmUntil) await work();
-  let count = 0;
-  const started = performance.now();
-  const until = started + Number(seconds) * 1000;
-  while (performance.now() < until) count += await work();
-  return count / ((performance.now() - started) / 1000);
-}
-
 let i = 0;
 const next = () => KEYS[i++ % KEYS.length];
-const ops = await measure(async () => {
+const ops = await measure(Number(seconds), async () => {
   switch (scenario) {
     case "sequential": {
       const key = next();
@@ -52,5 +40,4 @@ const ops = await measure(async () => {
   }
 });
 client.close();
-const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
-console.log(JSON.stringify({ ops, rssMiB: Math.round(peak / 1024) }));
+console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -5,9 +5,8 @@
  *
  * Usage: raw.ts SERVER SCENARIO SECONDS
  */
-import { readFileSync } from "node:fs";
 import process from "node:process";
-import { KEYS, type Scenario, SMALL } from "./scenarios.ts";
+import { KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
 
 const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
 const [hostname, port] = server.split(":");
@@ -60,13 +59,6 @@ async function work(): Promise<number> {
   return 100;
 }
 
-const warmUntil = performance.now() + 200;
-while (performance.now() < warmUntil) await work();
-let count = 0;
-const started = performance.now();
-const until = started + Number(seconds) * 1000;
-while (performance.now() < until) count += await work();
-const ops = count / ((performance.now() - started) / 1000);
+const ops = await measure(Number(seconds), work);
 conn.close();
-const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]);
-console.log(JSON.stringify({ ops, rssMiB: Math.round(peak / 1024) }));
+console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 
 /** A scenario's name, as runners take it on their command line. */
 export type Scenario = "sequential" | "inflight" | "multi" | "64k" | "1m";
@@ -25,3 +26,23 @@ export const SMALL = "v".repeat(100);
 
 /** The size of the 1 MiB value (a little under, so every peer's default limit takes it). */
 export const ONE_MIB = 1024 * 1024 - 1024;
+
+/**
+ * Runs `work` (which returns how many operations it did) for 200 ms to warm
+ * up, then for `seconds`; returns operations per second.
+ */
+export async function measure(seconds: number, work: () => Promise<number>): Promise<number> {
+  const warmUntil = performance.now() + 200;
+  while (performance.now() < warmUntil) await work();
+  let count = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  while (performance.now() < until) count += await work();
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** This process's peak RSS in MiB, from /proc. */
+export function peakRssMiB(): number {
+  const status = readFileSync("/proc/self/status", "utf8");
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
+}

@@ -252,21 +252,14 @@ export class TextReplyParser {
           if (typeof parsed === "string") return this.#fail(parsed);
           reply = parsed.reply;
           if (parsed.size >= 0) {
-            if (parsed.size > this.#maxValueSize) {
-              return this.#fail(
-                `item of ${parsed.size} bytes is larger than maxValueSize ${this.#maxValueSize}`,
-              );
-            }
-            const dataEnd = next + parsed.size;
-            if (dataEnd + 2 > end) {
+            const blockEnd = this.#dataBlock(buf, next, parsed.size, end);
+            if (typeof blockEnd === "object") return blockEnd;
+            if (blockEnd < 0) {
               this.used = pos - start;
               return undefined;
             }
-            if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
-              return this.#fail("data block not followed by CR LF");
-            }
-            reply.value = buf.slice(next, dataEnd);
-            after = dataEnd + 2;
+            reply.value = buf.slice(next, next + parsed.size);
+            after = blockEnd;
           }
         } else {
           const line = lineReply(buf, pos, cr);
@@ -300,26 +293,19 @@ export class TextReplyParser {
       if (expect === "values" && startsWith(buf, pos, cr, "VALUE ")) {
         const header = parseValueHeader(buf, pos + 6, cr);
         if (typeof header === "string") return this.#fail(header);
-        if (header.bytes > this.#maxValueSize) {
-          return this.#fail(
-            `item of ${header.bytes} bytes is larger than maxValueSize ${this.#maxValueSize}`,
-          );
-        }
-        const dataEnd = next + header.bytes;
-        if (dataEnd + 2 > end) {
+        const after = this.#dataBlock(buf, next, header.bytes, end);
+        if (typeof after === "object") return after;
+        if (after < 0) {
           this.used = pos - start;
           return undefined;
-        }
-        if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
-          return this.#fail("data block not followed by CR LF");
         }
         this.#items.push({
           key: header.key,
           flags: header.flags,
-          value: buf.slice(next, dataEnd),
+          value: buf.slice(next, next + header.bytes),
           cas: header.cas,
         });
-        pos = dataEnd + 2;
+        pos = after;
         continue;
       }
       if (expect === "stats" && startsWith(buf, pos, cr, "STAT ")) {
@@ -337,6 +323,23 @@ export class TextReplyParser {
       if (isErrorLine(reply.status)) return reply;
       return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
     }
+  }
+
+  /**
+   * Where the data block of `size` bytes at `from` ends, with its CR LF; -1
+   * when it has not all arrived; a PROTOCOL_ERROR reply when it is larger
+   * than maxValueSize or not closed by CR LF.
+   */
+  #dataBlock(buf: Uint8Array, from: number, size: number, end: number): number | Reply {
+    if (size > this.#maxValueSize) {
+      return this.#fail(`item of ${size} bytes is larger than maxValueSize ${this.#maxValueSize}`);
+    }
+    const dataEnd = from + size;
+    if (dataEnd + 2 > end) return -1;
+    if (buf[dataEnd] !== CR || buf[dataEnd + 1] !== LF) {
+      return this.#fail("data block not followed by CR LF");
+    }
+    return dataEnd + 2;
   }
 
   #end(expect: Expect): Reply {

@@ -6,17 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { encodeMeta } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
-import { ByteWriter } from "../protocol/writer.ts";
-import { feed, splitEverywhere } from "./split.ts";
-
-const bytes = (text: string) => new TextEncoder().encode(text);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function encoded(write: (w: ByteWriter) => void): string {
-  const w = new ByteWriter(4);
-  write(w);
-  return text(w.view());
-}
+import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
 
 describe("meta protocol encoders", () => {
   test("mg, md, ma and me carry the key and flags", () => {

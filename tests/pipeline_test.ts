@@ -4,25 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Client, type Connector } from "../mod.ts";
-import { defaultConnector } from "../transport/mod.ts";
+import { Client } from "../mod.ts";
+import { recording } from "./recording.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
-
-/** The default connector, recording every write. */
-function recording(): { connector: Connector; writes: string[] } {
-  const writes: string[] = [];
-  const connector: Connector = async (address, events, options) => {
-    const socket = await defaultConnector(address, events, options);
-    return {
-      write: (bytes) => {
-        writes.push(new TextDecoder().decode(bytes));
-        return socket.write(bytes);
-      },
-      close: () => socket.close(),
-    };
-  };
-  return { connector, writes };
-}
 
 const commands = (writes: string[], verb: string) =>
   writes.join("").split("\r\n").filter((line) => line.startsWith(verb + " "));

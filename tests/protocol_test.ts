@@ -5,30 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Connection } from "../connection.ts";
-import {
-  BadKeyProvided,
-  Client,
-  type Connector,
-  NotSupportedError,
-  ProtocolError,
-} from "../mod.ts";
-import { defaultConnector, type SocketEvents } from "../transport/mod.ts";
+import { BadKeyProvided, Client, NotSupportedError, ProtocolError } from "../mod.ts";
+import type { SocketEvents } from "../transport/mod.ts";
+import { recording } from "./recording.ts";
 import { type Memcached, startMemcached, startTwemproxy } from "./memcached.ts";
-
-function recording(): { connector: Connector; writes: string[] } {
-  const writes: string[] = [];
-  const connector: Connector = async (address, events, options) => {
-    const socket = await defaultConnector(address, events, options);
-    return {
-      write: (bytes) => {
-        writes.push(new TextDecoder().decode(bytes));
-        return socket.write(bytes);
-      },
-      close: () => socket.close(),
-    };
-  };
-  return { connector, writes };
-}
 
 const lines = (writes: string[]) => writes.join("").split("\r\n");
 

@@ -1,12 +1,27 @@
 /**
  * Feeding reply streams to the decoder the way a connection does, split at
- * every byte offset: shared by the text and meta protocol tests.
+ * every byte offset, and encoding helpers: shared by the text and meta
+ * protocol tests.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { Status } from "../protocol/status.ts";
 import { type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
+import { ByteWriter } from "../protocol/writer.ts";
+
+/** UTF-8 bytes of a string. */
+export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** The string of UTF-8 bytes. */
+export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** What an encoder writes, as a string. */
+export function encoded(write: (w: ByteWriter) => void): string {
+  const w = new ByteWriter(4);
+  write(w);
+  return text(w.view());
+}
 
 /**
  * Feeds `stream` to a parser in two chunks split at `at`, the way a

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
-import { feed, splitEverywhere } from "./split.ts";
+import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
 import {
   encodeArith,
   encodeDelete,
@@ -18,16 +18,6 @@ import {
   MAX_LINE,
   TextReplyParser,
 } from "../protocol/text.ts";
-import { ByteWriter } from "../protocol/writer.ts";
-
-const bytes = (text: string) => new TextEncoder().encode(text);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function encoded(write: (w: ByteWriter) => void): string {
-  const w = new ByteWriter(4);
-  write(w);
-  return text(w.view());
-}
 
 describe("text protocol encoders", () => {
   test("storage commands carry flags, ttl, length and the data block", () => {
