@@ -74,7 +74,8 @@ interface Pending {
   state: typeof QUEUED | typeof SENT | typeof DONE;
   resolve(reply: Reply): void;
   reject(err: unknown): void;
-  timer?: ReturnType<typeof setTimeout>;
+  /** When the request times out (ms since the epoch); Infinity for never. */
+  deadline: number;
   onAbort?: () => void;
   /** When the request was written (ms since the epoch). */
   sentAt?: number;
@@ -107,6 +108,8 @@ export class Connection {
   #socket?: Socket;
   #connecting = false;
   #connectTimer?: ReturnType<typeof setTimeout>;
+  #timer?: ReturnType<typeof setTimeout>;
+  #timerAt = Infinity;
   #writing = false;
   #flushScheduled = false;
   #closed = false;
@@ -150,10 +153,9 @@ export class Connection {
     }
     if (spec.signal?.aborted) return Promise.reject(spec.signal.reason);
     return new Promise((resolve, reject) => {
-      const p: Pending = { spec, state: QUEUED, resolve, reject };
-      if (Number.isFinite(spec.timeout)) {
-        p.timer = setTimeout(() => this.#expire(p), spec.timeout);
-      }
+      const deadline = Number.isFinite(spec.timeout) ? Date.now() + spec.timeout : Infinity;
+      const p: Pending = { spec, state: QUEUED, resolve, reject, deadline };
+      if (deadline < this.#timerAt) this.#arm(deadline);
       if (spec.signal) {
         const signal = spec.signal;
         p.onAbort = () => this.#abandon(p, signal.reason);
@@ -171,6 +173,37 @@ export class Connection {
     clearTimeout(this.#connectTimer);
     this.#reset(Status.CONNECTION_FAILURE, "client closed");
     this.#failQueued(Status.CONNECTION_FAILURE, "client closed");
+    this.#disarm();
+  }
+
+  /**
+   * One timer per connection, set for the earliest deadline: requests with
+   * the usual timeout are added later than it, so they cost no timer call.
+   */
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - Date.now()));
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /** Expires every request past its deadline, then waits for the next deadline. */
+  #tick(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    const pending = [...this.#queued, ...this.#inflight.slice(this.#head)];
+    for (const p of pending) if (p.state !== DONE && p.deadline <= now) this.#expire(p);
+    let next = Infinity;
+    for (const p of [...this.#queued, ...this.#inflight.slice(this.#head)]) {
+      if (p.state !== DONE && p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity) this.#arm(next);
   }
 
   #schedule(): void {
@@ -311,7 +344,9 @@ export class Connection {
   }
 
   #checkIdle(): void {
-    if (this.load === 0 && !this.#closed) this.#options.onIdle?.(this);
+    if (this.load > 0) return;
+    this.#disarm();
+    if (!this.#closed) this.#options.onIdle?.(this);
   }
 
   /** Appends `bytes[from, to)` to the unparsed tail. */
@@ -380,7 +415,6 @@ export class Connection {
   #settle(p: Pending, reply?: Reply, err?: unknown): void {
     if (p.state === DONE) return;
     p.state = DONE;
-    if (p.timer !== undefined) clearTimeout(p.timer);
     if (p.onAbort) p.spec.signal?.removeEventListener("abort", p.onAbort);
     if (reply) p.resolve(reply);
     else p.reject(err);

@@ -40,6 +40,21 @@ describe("meta protocol encoders", () => {
     );
   });
 
+  test("any flag can be sent: vivify, invalidate, explicit cas, mode", () => {
+    assert.equal(
+      encoded((w) => encodeMeta(w, "mg", bytes("k"), ["v", "N30", "T60", "k", "O1"])),
+      "mg k v N30 T60 k O1\r\n",
+    );
+    assert.equal(
+      encoded((w) => encodeMeta(w, "ms", bytes("k"), ["I", "E77", "C5", "MR"], bytes("v"))),
+      "ms k 1 I E77 C5 MR\r\nv\r\n",
+    );
+    assert.equal(
+      encoded((w) => encodeMeta(w, "md", bytes("k"), ["I", "T30", "q"])),
+      "md k I T30 q\r\n",
+    );
+  });
+
   test("mn has no key", () => {
     assert.equal(encoded((w) => encodeMeta(w, "mn", undefined, [])), "mn\r\n");
   });
@@ -72,6 +87,11 @@ describe("meta replies", () => {
     );
     assert.equal(text(reply.meta!.value!), value);
     assert.deepEqual(reply.meta!.flags, { f: "16", c: "9", t: "-1", h: "1", O: "4" });
+  });
+
+  test("win, stale and already-won flags come back without tokens", () => {
+    const [reply] = splitEverywhere(["meta"], bytes("VA 1 W X Z c3 kkey\r\nv\r\n"));
+    assert.deepEqual(reply.meta!.flags, { W: "", X: "", Z: "", c: "3", k: "key" });
   });
 
   test("an empty value decodes", () => {
