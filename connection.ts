@@ -179,6 +179,9 @@ export class Connection {
   /**
    * One timer per connection, set for the earliest deadline: requests with
    * the usual timeout are added later than it, so they cost no timer call.
+   * It stays set when the connection goes idle (and simply finds nothing
+   * due), so that one request after another does not set and clear it each
+   * time; closing the connection clears it.
    */
   #arm(at: number): void {
     clearTimeout(this.#timer);
@@ -344,9 +347,7 @@ export class Connection {
   }
 
   #checkIdle(): void {
-    if (this.load > 0) return;
-    this.#disarm();
-    if (!this.#closed) this.#options.onIdle?.(this);
+    if (this.load === 0 && !this.#closed) this.#options.onIdle?.(this);
   }
 
   /** Appends `bytes[from, to)` to the unparsed tail. */
