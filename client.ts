@@ -267,13 +267,27 @@ export class Client {
     ) {
       return await this.#batched(key) as T | undefined;
     }
-    const hit = await this.#getOne("get", key, options);
+    const hit = await this.#getOne(
+      "get",
+      key,
+      options,
+      "read",
+      (w, k) => encodeRetrieve(w, "get", [k]),
+      ["v", "f"],
+    );
     return hit?.value as T | undefined;
   }
 
   /** The value of `key` with its cas token, or `undefined` on a miss. */
   async gets<T = unknown>(key: string, options?: CallOptions): Promise<CasValue<T> | undefined> {
-    const hit = await this.#getOne("gets", key, options);
+    const hit = await this.#getOne(
+      "gets",
+      key,
+      options,
+      "read",
+      (w, k) => encodeRetrieve(w, "gets", [k]),
+      ["v", "f", "c"],
+    );
     return hit && { value: hit.value as T, cas: hit.cas! };
   }
 
@@ -292,27 +306,16 @@ export class Client {
     ttl: number,
     options?: CallOptions,
   ): Promise<T | undefined> {
-    checkNames(options, CALL, "getAndTouch");
-    const k = this.#key(key, "getAndTouch");
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    const item = await this.#run(
+    const hit = await this.#getOne(
       "getAndTouch",
       key,
       options,
-      k,
       "one",
-      (w) => encodeGat(w, t, [k]),
-      "values",
-      (reply, fail) => onlyItem(reply, k, fail),
-      this.#meta("mg", k, ["v", "f", `T${t}`], (meta, fail) => {
-        if (meta.code === "EN") return undefined;
-        if (meta.code !== "VA") throw fail();
-        return itemOf(k, meta);
-      }),
+      (w, k) => encodeGat(w, t, [k]),
+      ["v", "f", `T${t}`],
     );
-    if (!item) return undefined;
-    const value = await this.#decode(item, "getAndTouch", key);
-    return value === MISS ? undefined : value as T;
+    return hit?.value as T | undefined;
   }
 
   /**
@@ -711,7 +714,9 @@ export class Client {
       const parts = speaksMeta && meta ? meta : { encode, expect, handle, opaque: undefined };
       const reply = await this.#cluster.request(
         at,
-        parts === meta ? { ...spec, ...parts } : spec,
+        parts === meta
+          ? { ...spec, encode: meta.encode, expect: meta.expect, opaque: meta.opaque }
+          : spec,
       );
       return parts.handle(
         reply,
@@ -955,26 +960,37 @@ export class Client {
     }
   }
 
-  async #getOne(verb: "get" | "gets", key: string, options?: CallOptions) {
-    checkNames(options, CALL, verb);
-    const k = this.#key(key, verb);
+  /**
+   * A single-key read: `get`, `gets` or `getAndTouch`, with `encode` for the
+   * text command and `flags` for the meta `mg`.
+   */
+  async #getOne(
+    operation: string,
+    key: string,
+    options: CallOptions | undefined,
+    mode: Mode,
+    encode: (w: ByteWriter, k: Uint8Array) => void,
+    flags: string[],
+  ) {
+    checkNames(options, CALL, operation);
+    const k = this.#key(key, operation);
     const item = await this.#run(
-      verb,
+      operation,
       key,
       options,
       k,
-      "read",
-      (w) => encodeRetrieve(w, verb, [k]),
+      mode,
+      (w) => encode(w, k),
       "values",
       (reply, fail) => onlyItem(reply, k, fail),
-      this.#meta("mg", k, verb === "gets" ? ["v", "f", "c"] : ["v", "f"], (meta, fail) => {
+      this.#meta("mg", k, flags, (meta, fail) => {
         if (meta.code === "EN") return undefined;
         if (meta.code !== "VA") throw fail();
         return itemOf(k, meta);
       }),
     );
     if (!item) return undefined;
-    const value = await this.#decode(item, verb, key);
+    const value = await this.#decode(item, operation, key);
     return value === MISS ? undefined : { value, cas: item.cas };
   }
 
