@@ -9,13 +9,24 @@ import { startRelay } from "./relay.ts";
 
 /**
  * The server's open connections and the connections it accepted so far, not
- * counting the ones this function makes to ask.
+ * counting the ones this function makes to ask. The server sees a close a
+ * moment after it happens, so this waits until two readings agree.
  */
 async function connections(server: string): Promise<{ current: number; total: number }> {
-  const reply = await raw(server, "stats\r\n");
-  const stat = (name: string) => Number(new RegExp(`STAT ${name} (\\d+)`).exec(reply)![1]);
-  asked++;
-  return { current: stat("curr_connections") - 1, total: stat("total_connections") - asked };
+  const read = async () => {
+    const reply = await raw(server, "stats\r\n");
+    const stat = (name: string) => Number(new RegExp(`STAT ${name} (\\d+)`).exec(reply)![1]);
+    asked++;
+    return { current: stat("curr_connections") - 1, total: stat("total_connections") - asked };
+  };
+  let last = await read();
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await sleep(20);
+    const now = await read();
+    if (now.current === last.current) return now;
+    last = now;
+  }
+  return last;
 }
 let asked = 0;
 
