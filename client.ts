@@ -21,6 +21,7 @@ import {
   type CallOptions,
   checkNames,
   type ClientOptions,
+  type CommandEvent,
   delta as checkDelta,
   type FlushOptions,
   integer,
@@ -95,7 +96,7 @@ export type Entries<T = unknown> =
   | Iterable<readonly [string, T]>
   | Record<string, T>;
 
-export type { Counter };
+export type { CommandEvent, Counter };
 
 const CLIENT_OPTIONS = [
   "connectTimeout",
@@ -108,6 +109,7 @@ const CLIENT_OPTIONS = [
   "idleTimeout",
   "behaviors",
   "batchGets",
+  "onCommand",
   "protocol",
   "binaryKeys",
   "connector",
@@ -165,6 +167,7 @@ export class Client {
   readonly #cluster: Cluster;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
+  readonly #onCommand?: (event: CommandEvent) => void;
   readonly #binaryKeys: boolean;
   /** Per server: whether it takes meta commands, once known. */
   readonly #dialects: (boolean | undefined)[];
@@ -224,6 +227,10 @@ export class Client {
     });
     this.#replicated = behaviors.replicas > 0;
     this.#batchGets = options.batchGets ?? true;
+    if (options.onCommand !== undefined && typeof options.onCommand !== "function") {
+      throw new TypeError("onCommand must be a function");
+    }
+    this.#onCommand = options.onCommand;
     const protocol = options.protocol ?? "auto";
     if (!["auto", "meta", "text"].includes(protocol)) {
       throw new InvalidArguments(
@@ -690,7 +697,7 @@ export class Client {
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
-    const one = async (at: number) => {
+    const send = async (at: number): Promise<R> => {
       let speaksMeta = this.#speaksMeta(at);
       if (speaksMeta instanceof Promise) {
         speaksMeta = await speaksMeta.catch((err: Error) => {
@@ -728,6 +735,10 @@ export class Client {
           }),
       );
     };
+    const observer = this.#onCommand;
+    const one = observer
+      ? (at: number) => observed(observer, send(at), operation, key, this.#cluster.names[at])
+      : send;
     if (mode === "one" || !this.#replicated) return one(index);
     const targets = [index, ...this.#cluster.replicasOf(index)];
     if (mode === "read") {
@@ -1249,6 +1260,36 @@ export class Client {
 }
 
 const MISS = Symbol("miss");
+
+/**
+ * Reports a request to an `onCommand` observer once it settles. An observer
+ * that throws does not change the request's outcome: its error goes to
+ * `console.error`.
+ */
+async function observed<R>(
+  observer: (event: CommandEvent) => void,
+  request: Promise<R>,
+  operation: string,
+  key: string | undefined,
+  server: string,
+): Promise<R> {
+  const started = performance.now();
+  const report = (error?: Error) => {
+    try {
+      observer({ operation, key, server, duration: performance.now() - started, error });
+    } catch (err) {
+      console.error("onCommand observer threw:", err);
+    }
+  };
+  try {
+    const result = await request;
+    report();
+    return result;
+  } catch (err) {
+    report(err as Error);
+    throw err;
+  }
+}
 
 /** A key in a tick's batch of gets, with everyone waiting for it. */
 interface Batched {

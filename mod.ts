@@ -23,7 +23,14 @@
  *
  * @module
  */
-export { type CasValue, Client, type Counter, type Entries, type ItemMeta } from "./client.ts";
+export {
+  type CasValue,
+  Client,
+  type CommandEvent,
+  type Counter,
+  type Entries,
+  type ItemMeta,
+} from "./client.ts";
 export type { CallOptions, ClientOptions, FlushOptions, StoreOptions } from "./options.ts";
 export {
   Codec,

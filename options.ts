@@ -10,6 +10,23 @@ import type { CompressionOptions, Serializer } from "./codec.ts";
 import { InvalidArguments } from "./errors.ts";
 import type { Connector } from "./transport/mod.ts";
 
+/**
+ * What the `onCommand` option reports for every request a call sends, for
+ * logs, metrics or tracing (e.g. OpenTelemetry spans).
+ */
+export interface CommandEvent {
+  /** The client operation, e.g. `"get"` or `"setMulti"`. */
+  operation: string;
+  /** The key, for single-key requests. */
+  key?: string;
+  /** The server the request went to: `host:port` or the socket path. */
+  server: string;
+  /** Milliseconds from sending to the outcome. */
+  duration: number;
+  /** The error, when the request failed. */
+  error?: Error;
+}
+
 /** Options of `new Client(servers, options)`. */
 export interface ClientOptions {
   /** Milliseconds to wait for a connection to open. Default 4000 (pylibmc's `connect_timeout`). */
@@ -45,6 +62,16 @@ export interface ClientOptions {
    * per call.
    */
   batchGets?: boolean;
+  /**
+   * Called after every request with its operation, key, server, duration and
+   * error: a hook for logs, metrics and tracing. Off (and free) by default.
+   *
+   * @example
+   * ```ts ignore
+   * new Client(servers, { onCommand: (e) => e.error && console.warn(e.operation, e.server, e.error) });
+   * ```
+   */
+  onCommand?: (event: CommandEvent) => void;
   /**
    * Which protocol to speak: `"meta"` (memcached 1.6+), `"text"` (older
    * servers and proxies such as twemproxy), or `"auto"` (the default): meta

@@ -1,0 +1,58 @@
+/** The onCommand hook: every request reported once, with its outcome. */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Client, type CommandEvent, NotFound } from "../mod.ts";
+import { type Memcached, startMemcached } from "./memcached.ts";
+
+describe("onCommand", () => {
+  let server: Memcached;
+
+  before(async () => {
+    server = await startMemcached();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("reports each request with its operation, key, server and duration", async () => {
+    const events: CommandEvent[] = [];
+    await using client = new Client(server.server, { onCommand: (e) => events.push(e) });
+    await client.set("seen", 1);
+    await client.get("seen", { timeout: 1000 });
+    await client.version();
+    assert.deepEqual(
+      events.map(({ operation, key, server, error }) => ({ operation, key, server, error })),
+      [
+        { operation: "set", key: "seen", server: server.server, error: undefined },
+        { operation: "get", key: "seen", server: server.server, error: undefined },
+        { operation: "version", key: undefined, server: server.server, error: undefined },
+      ],
+    );
+    assert.ok(events.every((e) => e.duration >= 0));
+  });
+
+  test("reports a failed request with its error", async () => {
+    const events: CommandEvent[] = [];
+    await using client = new Client(server.server, { onCommand: (e) => events.push(e) });
+    await assert.rejects(client.incr("no-such-counter"), NotFound);
+    assert.equal(events.length, 1);
+    assert.ok(events[0].error instanceof NotFound);
+  });
+
+  test("an observer that throws does not change the call's outcome", async () => {
+    await using client = new Client(server.server, {
+      onCommand: () => {
+        throw new Error("observer broke");
+      },
+    });
+    const logged: unknown[] = [];
+    const log = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      assert.equal(await client.set("fine", 1), true);
+    } finally {
+      console.error = log;
+    }
+    assert.match(String((logged[0] as unknown[])[1]), /observer broke/);
+  });
+});
