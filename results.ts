@@ -111,6 +111,7 @@ export function counted(reply: Reply, fail: () => Error): Counter {
   return reply.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(reply.number) : reply.number;
 }
 
+/** Whether entries are given as an iterable of pairs (else as an object). */
 export function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
   return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
 }
@@ -150,7 +151,8 @@ export function settle<R>(
   throw err;
 }
 
-export function summary(errors: Map<string, Error>): string {
+/** How many keys failed with each error class, e.g. "2 ServerDown, 1 Timeout". */
+function summary(errors: Map<string, Error>): string {
   const names = new Map<string, number>();
   for (const err of errors.values()) names.set(err.name, (names.get(err.name) ?? 0) + 1);
   return [...names].map(([name, n]) => `${n} ${name}`).join(", ");
