@@ -45,6 +45,9 @@ try {
     show(`incr("no-such-counter")`, `${(err as Error).name}: ${(err as Error).message}`);
   }
   show(`touch("greeting", 300)`, await client.touch("greeting", 300));
+  show(`getAndTouch("greeting", 600)`, await client.getAndTouch("greeting", 600));
+  show(`getWithMeta("greeting")`, await client.getWithMeta("greeting").catch((e) => e.name));
+  show(`serverFor("greeting")`, client.serverFor("greeting"));
   show(`setMulti({ a: 1, b: "two", c: true })`, await client.setMulti({ a: 1, b: "two", c: true }));
   show(`addMulti({ a: 9, d: 4 })`, await client.addMulti({ a: 9, d: 4 }));
   show(
