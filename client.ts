@@ -675,7 +675,7 @@ export class Client {
    * Sends one request to the server of `target` (an encoded key, or a server
    * index) as `mode` says, and turns the reply into a result with `handle`.
    */
-  async #run<R>(
+  #run<R>(
     operation: string,
     key: string | undefined,
     options: CallOptions | undefined,
@@ -696,7 +696,11 @@ export class Client {
       refusable: REFUSABLE.has(operation),
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
-    if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
+    if (index < 0) {
+      return Promise.reject(
+        errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key }),
+      );
+    }
     const send = async (at: number): Promise<R> => {
       let speaksMeta = this.#speaksMeta(at);
       if (speaksMeta instanceof Promise) {
@@ -740,7 +744,19 @@ export class Client {
       ? (at: number) => observed(observer, send(at), operation, key, this.#cluster.names[at])
       : send;
     if (mode === "one" || !this.#replicated) return one(index);
-    const targets = [index, ...this.#cluster.replicasOf(index)];
+    return this.#replicate(mode, [index, ...this.#cluster.replicasOf(index)], one);
+  }
+
+  /**
+   * A read tries the key's server, then its replicas while servers fail; a
+   * write goes to all of them at once and answers with the key's server's
+   * outcome, or a replica's when that server failed.
+   */
+  async #replicate<R>(
+    mode: "read" | "write",
+    targets: number[],
+    one: (at: number) => Promise<R>,
+  ): Promise<R> {
     if (mode === "read") {
       let first: unknown;
       for (const at of targets) {
@@ -1028,17 +1044,26 @@ export class Client {
     }
   }
 
-  async #encode(verb: StoreVerb, key: string, value: unknown): Promise<Encoded> {
-    let encoded = this.#codec.serialize(value);
+  /**
+   * Serializes (and compresses, where configured) a value to store; a
+   * promise only when it must be compressed.
+   */
+  #encode(verb: StoreVerb, key: string, value: unknown): Encoded | Promise<Encoded> {
+    const encoded = this.#codec.serialize(value);
     const compressible = verb !== "cas" && verb !== "append" && verb !== "prepend";
     if (compressible && this.#codec.needsCompression(encoded)) {
-      encoded = await this.#codec.compress(encoded);
+      return this.#codec.compress(encoded).then((packed) => this.#fits(packed, verb, key));
     }
+    return this.#fits(encoded, verb, key);
+  }
+
+  /** The encoded value, if it is not larger than `maxValueSize`. */
+  #fits(encoded: Encoded, operation: string, key: string): Encoded {
     if (encoded.bytes.length > this.#maxValueSize) {
       throw errorFor(
         Status.E2BIG,
         `value of ${encoded.bytes.length} bytes is larger than maxValueSize ${this.#maxValueSize}`,
-        { operation: verb, key },
+        { operation, key },
       );
     }
     return encoded;
@@ -1054,7 +1079,9 @@ export class Client {
     checkNames(options, STORE, verb);
     const k = this.#key(key, verb);
     const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
-    const { bytes, flags } = await this.#encode(verb, key, value);
+    let encoded = this.#encode(verb, key, value);
+    if (encoded instanceof Promise) encoded = await encoded;
+    const { bytes, flags } = encoded;
     return this.#run(
       verb,
       key,
