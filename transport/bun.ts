@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { Status } from "../protocol/status.ts";
 import {
   type Address,
   connectFailure,
+  readFailure,
   type Socket,
   type SocketEvents,
-  SocketFailure,
+  type SocketFailure,
   type SocketOptions,
+  writeFailure,
 } from "./types.ts";
 
 interface BunSocket {
@@ -66,7 +67,7 @@ export async function connectBun(
       if (pending.rest.length === 0) finish();
     },
     error(_socket, err) {
-      failure = new SocketFailure(Status.READ_FAILURE, `socket error: ${text(err)}`, err);
+      failure = readFailure(err);
     },
     end(socket) {
       socket.end();
@@ -113,12 +114,4 @@ export async function connectBun(
       socket.end();
     },
   };
-}
-
-function writeFailure(): SocketFailure {
-  return new SocketFailure(Status.WRITE_FAILURE, "write failed: socket closed");
-}
-
-function text(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,14 +3,15 @@
  *
  * @module
  */
-import { Status } from "../protocol/status.ts";
 import {
   type Address,
   connectFailure,
+  readFailure,
   type Socket,
   type SocketEvents,
-  SocketFailure,
+  type SocketFailure,
   type SocketOptions,
+  writeFailure,
 } from "./types.ts";
 
 interface DenoConn {
@@ -66,7 +67,7 @@ export async function connectDeno(
         if (closed) break;
       }
     } catch (err) {
-      failure = new SocketFailure(Status.READ_FAILURE, `read failed: ${text(err)}`, err);
+      failure = readFailure(err);
     }
     if (closed) return;
     closed = true;
@@ -82,7 +83,7 @@ export async function connectDeno(
         let at = 0;
         while (at < bytes.length) at += await conn.write(bytes.subarray(at));
       } catch (err) {
-        throw new SocketFailure(Status.WRITE_FAILURE, `write failed: ${text(err)}`, err);
+        throw writeFailure(err);
       }
     },
     close(): void {
@@ -93,8 +94,4 @@ export async function connectDeno(
       } catch { /* already closed by the runtime */ }
     },
   };
-}
-
-function text(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,14 +6,15 @@
  *
  * @module
  */
-import { Status } from "../protocol/status.ts";
 import {
   type Address,
   connectFailure,
+  readFailure,
   type Socket,
   type SocketEvents,
-  SocketFailure,
+  type SocketFailure,
   type SocketOptions,
+  writeFailure,
 } from "./types.ts";
 
 interface NodeSocket {
@@ -59,7 +60,7 @@ export async function connectNode(
     if (!closed) events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
   socket.on("error", (err) => {
-    failure = new SocketFailure(Status.READ_FAILURE, `socket error: ${text(err)}`, err);
+    failure = readFailure(err);
   });
   socket.on("close", () => {
     if (closed) return;
@@ -79,12 +80,4 @@ export async function connectNode(
       socket.destroy();
     },
   };
-}
-
-function writeFailure(cause?: unknown): SocketFailure {
-  return new SocketFailure(Status.WRITE_FAILURE, "write failed: socket closed", cause);
-}
-
-function text(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -61,6 +61,21 @@ export class SocketFailure extends globalThis.Error {
   }
 }
 
+/** A write that failed: the socket is closed, or reported `cause`. */
+export function writeFailure(cause?: unknown): SocketFailure {
+  const why = cause === undefined ? "socket closed" : describe(cause);
+  return new SocketFailure(Status.WRITE_FAILURE, `write failed: ${why}`, cause);
+}
+
+/** A read side that failed: the socket reported `err`. */
+export function readFailure(err: unknown): SocketFailure {
+  return new SocketFailure(Status.READ_FAILURE, `socket error: ${describe(err)}`, err);
+}
+
+function describe(err: unknown): string {
+  return err instanceof globalThis.Error ? err.message : String(err);
+}
+
 /** The `host:port` or socket path of an address, as errors name servers. */
 export function addressName(address: Address): string {
   if (address.kind === "unix") return address.path;
