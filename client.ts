@@ -253,7 +253,7 @@ export class Client {
    */
   serverFor(key: string): string {
     const index = this.#cluster.indexFor(this.#key(key, "serverFor"));
-    if (index < 0) throw errorFor(Status.NO_SERVERS, "every server is ejected", { key });
+    if (index < 0) throw noServer("serverFor", key);
     return this.#cluster.names[index];
   }
 
@@ -469,40 +469,32 @@ export class Client {
     for (const key of keys) wanted.set(key, this.#key(key, "getMulti"));
     const all = [...wanted.keys()];
     const errors = new Map<string, Error>();
-    const batches: string[][] = [];
+    const batches: { index: number; keys: string[] }[] = [];
     for (const [index, group] of this.#group(all, wanted, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        batches.push(group.slice(i, i + KEYS_PER_GET));
-        (batches.at(-1) as string[] & { index?: number }).index = index;
+        batches.push({ index, keys: group.slice(i, i + KEYS_PER_GET) });
       }
     }
-    const outcomes = await Promise.allSettled(batches.map((batch) => {
-      const encoded = batch.map((key) => wanted.get(key)!);
-      return this.#run(
+    const outcomes = await Promise.allSettled(batches.map(({ index, keys }) =>
+      this.#multiGet(
         "getMulti",
         undefined,
         options,
-        (batch as string[] & { index?: number }).index!,
+        index,
         "read",
-        (w) => encodeRetrieve(w, "get", encoded),
-        "values",
-        (reply, fail) => {
-          if (reply.status !== Status.END) throw fail();
-          return reply.items!;
-        },
-        this.#quietGets(encoded),
-      );
-    }));
+        keys.map((key) => wanted.get(key)!),
+      )
+    ));
     const found = new Map<string, Item>();
     outcomes.forEach((outcome, i) => {
       if (outcome.status === "rejected") {
-        for (const key of batches[i]) errors.set(key, outcome.reason);
+        for (const key of batches[i].keys) errors.set(key, outcome.reason);
         return;
       }
       for (const item of outcome.value) {
         const key = item.index === undefined
           ? decodeKey(item.key).slice(this.#prefix.length)
-          : batches[i][item.index];
+          : batches[i].keys[item.index];
         found.set(key, item);
       }
     });
@@ -697,9 +689,7 @@ export class Client {
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) {
-      return Promise.reject(
-        errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key }),
-      );
+      return Promise.reject(noServer(operation, key));
     }
     const send = async (at: number): Promise<R> => {
       let speaksMeta = this.#speaksMeta(at);
@@ -835,9 +825,35 @@ export class Client {
   }
 
   /**
-   * A multi-key get in meta commands: a quiet `mg` per key (misses say
-   * nothing) closed by `mn`; each hit names its key by opaque index.
+   * One multi-key get to server `index`: a text `get` of every key, or in
+   * meta commands a quiet `mg` per key (misses say nothing) closed by `mn`,
+   * where each hit names its key by opaque index.
    */
+  #multiGet(
+    operation: string,
+    key: string | undefined,
+    options: CallOptions | undefined,
+    index: number,
+    mode: Mode,
+    keys: Uint8Array[],
+  ): Promise<Item[]> {
+    return this.#run(
+      operation,
+      key,
+      options,
+      index,
+      mode,
+      (w) => encodeRetrieve(w, "get", keys),
+      "values",
+      (reply, fail) => {
+        if (reply.status !== Status.END) throw fail();
+        return reply.items!;
+      },
+      this.#quietGets(keys),
+    );
+  }
+
+  /** The meta commands of a multi-key get. */
   #quietGets(keys: Uint8Array[]): MetaParts<Item[]> {
     return {
       encode: (w) => {
@@ -876,7 +892,7 @@ export class Client {
     for (const key of keys) {
       const index = this.#cluster.indexFor(encoded.get(key)!);
       if (index < 0) {
-        errors.set(key, errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key }));
+        errors.set(key, noServer(operation, key));
         continue;
       }
       const group = groups.get(index);
@@ -914,9 +930,7 @@ export class Client {
     const k = this.#key(key, "get");
     const index = this.#cluster.indexFor(k);
     if (index < 0) {
-      return Promise.reject(
-        errorFor(Status.NO_SERVERS, "every server is ejected", { operation: "get", key }),
-      );
+      return Promise.reject(noServer("get", key));
     }
     return new Promise((resolve, reject) => {
       if (this.#batches.size === 0) queueMicrotask(() => this.#sendBatches());
@@ -938,25 +952,13 @@ export class Client {
       for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
         const chunk = entries.slice(i, i + KEYS_PER_GET);
         const single = chunk.length === 1 ? chunk[0].key : undefined;
-        this.#run(
-          "get",
-          single,
-          undefined,
-          index,
-          "one",
-          (w) => encodeRetrieve(w, "get", chunk.map((entry) => entry.encoded)),
-          "values",
-          (reply, fail) => {
-            if (reply.status !== Status.END) throw fail();
-            return reply.items!;
-          },
-          this.#quietGets(chunk.map((entry) => entry.encoded)),
-        ).then(
-          (items) => this.#deliver(chunk, items),
-          (err) => {
-            for (const entry of chunk) for (const waiter of entry.waiters) waiter.reject(err);
-          },
-        );
+        this.#multiGet("get", single, undefined, index, "one", chunk.map((entry) => entry.encoded))
+          .then(
+            (items) => this.#deliver(chunk, items),
+            (err) => {
+              for (const entry of chunk) for (const waiter of entry.waiters) waiter.reject(err);
+            },
+          );
       }
     }
   }
@@ -1287,6 +1289,11 @@ export class Client {
 }
 
 const MISS = Symbol("miss");
+
+/** The error for a key when every server is out of the placement. */
+function noServer(operation: string, key: string | undefined): Error {
+  return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
+}
 
 /**
  * Reports a request to an `onCommand` observer once it settles. An observer

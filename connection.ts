@@ -200,12 +200,12 @@ export class Connection {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = Date.now();
+    // Expiring a request can reset the connection, which ends the others:
+    // whatever is still not done afterwards sets the next deadline.
     const pending = [...this.#queued, ...this.#inflight.slice(this.#head)];
     for (const p of pending) if (p.state !== DONE && p.deadline <= now) this.#expire(p);
     let next = Infinity;
-    for (const p of [...this.#queued, ...this.#inflight.slice(this.#head)]) {
-      if (p.state !== DONE && p.deadline < next) next = p.deadline;
-    }
+    for (const p of pending) if (p.state !== DONE && p.deadline < next) next = p.deadline;
     if (next < Infinity) this.#arm(next);
   }
 
