@@ -31,7 +31,13 @@ import {
   type StoreOptions,
 } from "./options.ts";
 import { encodeBinaryKey, encodeKey } from "./protocol/keys.ts";
-import { encodeMeta, type MetaReply } from "./protocol/meta.ts";
+import {
+  encodeBinaryFlush,
+  encodeBinaryStats,
+  encodeBinaryVersion,
+  encodeMetaAsBinary,
+} from "./protocol/binary.ts";
+import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
 import {
   decodeKey,
@@ -68,6 +74,7 @@ import {
   utf8,
 } from "./results.ts";
 import { defaultConnector } from "./transport/mod.ts";
+import { authentication, checkCredentials, checkTls } from "./security.ts";
 
 /** A value from `gets`: the value and its cas token for {@linkcode Client.cas}. */
 export interface CasValue<T = unknown> {
@@ -113,6 +120,9 @@ const CLIENT_OPTIONS = [
   "protocol",
   "binaryKeys",
   "connector",
+  "username",
+  "password",
+  "tls",
 ] as const;
 const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
@@ -133,15 +143,35 @@ type Mode = "one" | "read" | "write";
 /** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
 type Handler<R> = (reply: Reply, fail: () => Error) => R;
 
-/** A request in meta commands, for servers that take them. */
+/** How the client talks to a server. */
+type Dialect = "text" | "meta" | "binary";
+
+/**
+ * Writes one meta command: as meta text, or as the binary request that does
+ * the same. `key` is the raw key.
+ */
+type Emit = (
+  w: ByteWriter,
+  command: MetaCommand,
+  key: Uint8Array | undefined,
+  flags: string[],
+  data?: Uint8Array,
+) => void;
+
+/**
+ * A request in meta commands, for servers that take them; the binary
+ * protocol sends the same commands as binary requests.
+ */
 interface MetaParts<R> {
-  encode: (w: ByteWriter) => void;
+  encode: (w: ByteWriter, emit: Emit) => void;
   expect: Expect;
   handle: Handler<R>;
   /** The opaque token the reply must echo. */
   opaque?: string;
   /** Why a server without meta commands cannot serve the request at all. */
   only?: string;
+  /** Whether the binary protocol cannot serve it either. */
+  metaOnly?: boolean;
 }
 
 /**
@@ -169,9 +199,10 @@ export class Client {
   readonly #batchGets: boolean;
   readonly #onCommand?: (event: CommandEvent) => void;
   readonly #binaryKeys: boolean;
-  /** Per server: whether it takes meta commands, once known. */
-  readonly #dialects: (boolean | undefined)[];
-  readonly #probes: (Promise<boolean> | undefined)[];
+  /** Per server: how to talk to it, once known. */
+  readonly #dialects: (Dialect | undefined)[];
+  readonly #probes: (Promise<Dialect> | undefined)[];
+  readonly #emitMeta: Emit;
   #nextOpaque = 0;
   /** Gets waiting for this tick's batch, by server index and then by encoded key. */
   #batches = new Map<number, Map<string, Batched>>();
@@ -216,6 +247,13 @@ export class Client {
       behaviors.connectTimeout,
       "connectTimeout",
     );
+    const protocol = options.protocol ?? "auto";
+    if (!["auto", "meta", "text", "binary"].includes(protocol)) {
+      throw new InvalidArguments(
+        `protocol must be "auto", "meta", "text" or "binary", not ${JSON.stringify(protocol)}`,
+      );
+    }
+    const credentials = checkCredentials(options.username, options.password, protocol);
     this.#cluster = new Cluster(parsed, behaviors, {
       connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
@@ -224,6 +262,9 @@ export class Client {
       stallTimeout: this.#timeout,
       maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
       idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
+      binary: protocol === "binary",
+      hello: credentials && authentication(credentials, protocol === "binary"),
+      tls: checkTls(options.tls),
     });
     this.#replicated = behaviors.replicas > 0;
     this.#batchGets = options.batchGets ?? true;
@@ -231,19 +272,18 @@ export class Client {
       throw new TypeError("onCommand must be a function");
     }
     this.#onCommand = options.onCommand;
-    const protocol = options.protocol ?? "auto";
-    if (!["auto", "meta", "text"].includes(protocol)) {
-      throw new InvalidArguments(
-        `protocol must be "auto", "meta" or "text", not ${JSON.stringify(protocol)}`,
-      );
-    }
-    this.#dialects = parsed.map(() => protocol === "auto" ? undefined : protocol === "meta");
+    this.#dialects = parsed.map(() => protocol === "auto" ? undefined : protocol);
     this.#probes = parsed.map(() => undefined);
     this.#binaryKeys = options.binaryKeys ?? false;
     if (typeof this.#binaryKeys !== "boolean") throw new TypeError("binaryKeys must be a boolean");
     if (this.#binaryKeys && protocol === "text") {
-      throw new NotSupportedError("binaryKeys needs the meta protocol");
+      throw new NotSupportedError("binaryKeys needs the meta or binary protocol");
     }
+    const binaryKeys = this.#binaryKeys;
+    this.#emitMeta = (w, command, key, flags, data) => {
+      const base64 = binaryKeys && key !== undefined;
+      encodeMeta(w, command, base64 ? utf8.encode(toBase64(key)) : key, flags, data, base64);
+    };
     if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
 
@@ -348,13 +388,14 @@ export class Client {
       return meta;
     });
     parts.only = "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
+    parts.metaOnly = true;
     const meta = await this.#run(
       "getWithMeta",
       key,
       options,
       k,
       "read",
-      parts.encode,
+      () => {},
       parts.expect,
       parts.handle,
       parts,
@@ -549,7 +590,7 @@ export class Client {
       encoded,
       options,
       (key, k) => this.#deleteOne("deleteMulti", key, k, options),
-      (w, _key, wire, quiet) => encodeMeta(w, "md", wire, quiet, undefined, this.#binaryKeys),
+      (w, emit, _key, k, quiet) => emit(w, "md", k, quiet),
       metaDeleted,
     );
     return [...results.values()].every(Boolean);
@@ -595,6 +636,7 @@ export class Client {
       "flushAll",
       options,
       (w) => encodeFlushAll(w, delay),
+      (w) => encodeBinaryFlush(w, delay),
       "line",
       (reply, fail) => {
         if (reply.status !== Status.SUCCESS) throw fail();
@@ -620,6 +662,7 @@ export class Client {
       "stats",
       options,
       (w) => encodeStats(w, token),
+      (w) => encodeBinaryStats(w, token),
       "stats",
       (reply, fail) => {
         if (reply.status === Status.ERROR) {
@@ -635,10 +678,17 @@ export class Client {
   /** The version of every server. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
     checkNames(options, CALL, "version");
-    return await this.#everyServer("version", options, encodeVersion, "line", (reply, fail) => {
-      if (reply.version === undefined) throw fail();
-      return reply.version;
-    });
+    return await this.#everyServer(
+      "version",
+      options,
+      encodeVersion,
+      encodeBinaryVersion,
+      "line",
+      (reply, fail) => {
+        if (reply.version === undefined) throw fail();
+        return reply.version;
+      },
+    );
   }
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
@@ -677,6 +727,7 @@ export class Client {
     expect: Expect,
     handle: Handler<R>,
     meta?: MetaParts<R>,
+    binary?: (w: ByteWriter) => void,
   ): Promise<R> {
     const spec: RequestSpec = {
       encode,
@@ -692,9 +743,9 @@ export class Client {
       return Promise.reject(noServer(operation, key));
     }
     const send = async (at: number): Promise<R> => {
-      let speaksMeta = this.#speaksMeta(at);
-      if (speaksMeta instanceof Promise) {
-        speaksMeta = await speaksMeta.catch((err: Error) => {
+      let dialect = this.#dialect(at);
+      if (dialect instanceof Promise) {
+        dialect = await dialect.catch((err: Error) => {
           throw errorFor(err.status, err.detail, {
             operation,
             key,
@@ -705,20 +756,30 @@ export class Client {
       }
       const only = meta?.only ??
         (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
-      if (!speaksMeta && only) {
+      if ((dialect === "text" || (dialect === "binary" && meta?.metaOnly)) && only) {
         throw errorFor(Status.NOT_SUPPORTED, only, {
           operation,
           key,
           server: this.#cluster.names[at],
         });
       }
-      const parts = speaksMeta && meta ? meta : { encode, expect, handle, opaque: undefined };
-      const reply = await this.#cluster.request(
-        at,
-        parts === meta
-          ? { ...spec, encode: meta.encode, expect: meta.expect, opaque: meta.opaque }
-          : spec,
-      );
+      const parts = dialect !== "text" && meta
+        ? meta
+        : { encode, expect, handle, opaque: undefined };
+      let request = spec;
+      if (parts === meta) {
+        const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
+        request = {
+          ...spec,
+          encode: (w) => meta.encode(w, emit),
+          expect: meta.expect,
+          opaque: meta.opaque,
+        };
+      } else if (dialect === "binary") {
+        if (!binary) throw new TypeError(`${operation} has no binary form`);
+        request = { ...spec, encode: binary };
+      }
+      const reply = await this.#cluster.request(at, request);
       return parts.handle(
         reply,
         () =>
@@ -768,12 +829,12 @@ export class Client {
   }
 
   /**
-   * Whether server `index` takes meta commands: the `protocol` option, or
-   * for "auto" the answer to one `mn` (memcached 1.6+ says MN; older servers
-   * and proxies say ERROR or close the connection). A promise only until the
-   * first answer.
+   * How to talk to server `index`: the `protocol` option, or for "auto" meta
+   * when it answers one `mn` (memcached 1.6+ says MN; older servers and
+   * proxies say ERROR or close the connection), else text. A promise only
+   * until the first answer.
    */
-  #speaksMeta(index: number): boolean | Promise<boolean> {
+  #dialect(index: number): Dialect | Promise<Dialect> {
     const known = this.#dialects[index];
     if (known !== undefined) return known;
     return this.#probes[index] ??= this.#cluster.request(index, {
@@ -783,24 +844,23 @@ export class Client {
       timeout: this.#timeout,
       refusable: true,
     }).then(
-      (reply) => this.#dialects[index] = reply.meta?.code === "MN",
+      (reply) => this.#dialects[index] = reply.meta?.code === "MN" ? "meta" : "text",
       (err) => {
         this.#probes[index] = undefined;
         if ((err as Error).status !== Status.NOT_SUPPORTED) throw err;
-        return this.#dialects[index] = false;
+        return this.#dialects[index] = "text";
       },
     );
   }
 
-  /** A fresh opaque token: meta replies must echo it. */
-  #opaque(): string {
-    this.#nextOpaque = (this.#nextOpaque + 1) >>> 0;
-    return String(this.#nextOpaque);
-  }
-
-  /** The key as meta commands send it: base64 with binary keys. */
-  #wire(k: Uint8Array): Uint8Array {
-    return this.#binaryKeys ? utf8.encode(toBase64(k)) : k;
+  /**
+   * The first of `count` fresh opaque numbers (they wrap at 2^32, as the
+   * binary protocol's do): replies must echo them.
+   */
+  #opaque(count = 1): number {
+    const first = this.#nextOpaque;
+    this.#nextOpaque = (first + count) >>> 0;
+    return first;
   }
 
   /** Meta flags and options every key-addressed meta command shares. */
@@ -811,10 +871,9 @@ export class Client {
     handle: (meta: MetaReply, fail: () => Error) => R,
     data?: Uint8Array,
   ): MetaParts<R> {
-    const opaque = this.#opaque();
+    const opaque = String(this.#opaque());
     return {
-      encode: (w) =>
-        encodeMeta(w, command, this.#wire(k), [...flags, `O${opaque}`], data, this.#binaryKeys),
+      encode: (w, emit) => emit(w, command, k, [...flags, `O${opaque}`], data),
       expect: "meta",
       opaque,
       handle: (reply, fail) => {
@@ -856,11 +915,9 @@ export class Client {
   /** The meta commands of a multi-key get. */
   #quietGets(keys: Uint8Array[]): MetaParts<Item[]> {
     return {
-      encode: (w) => {
-        keys.forEach((k, i) =>
-          encodeMeta(w, "mg", this.#wire(k), ["v", "f", "q", `O${i}`], undefined, this.#binaryKeys)
-        );
-        encodeMeta(w, "mn", undefined, []);
+      encode: (w, emit) => {
+        keys.forEach((k, i) => emit(w, "mg", k, ["v", "f", "q", `O${i}`]));
+        emit(w, "mn", undefined, []);
       },
       expect: "metaBatch",
       handle: (reply, fail) => {
@@ -907,13 +964,25 @@ export class Client {
     operation: string,
     options: CallOptions | undefined,
     encode: (w: ByteWriter) => void,
+    binary: (w: ByteWriter) => void,
     expect: Expect,
     handle: Handler<R>,
   ): Promise<Map<string, R>> {
     const names = this.#cluster.names;
     const outcomes = await Promise.allSettled(
       names.map((_, index) =>
-        this.#run(operation, undefined, options, index, "one", encode, expect, handle)
+        this.#run(
+          operation,
+          undefined,
+          options,
+          index,
+          "one",
+          encode,
+          expect,
+          handle,
+          undefined,
+          binary,
+        )
       ),
     );
     const results = new Map<string, R>();
@@ -1128,16 +1197,9 @@ export class Client {
           this.#meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
         );
       },
-      (w, key, wire, quiet) => {
+      (w, emit, key, k, quiet) => {
         const { bytes, flags } = values.get(key)!;
-        encodeMeta(
-          w,
-          "ms",
-          wire,
-          [...storeFlags(verb, flags, ttl), ...quiet],
-          bytes,
-          this.#binaryKeys,
-        );
+        emit(w, "ms", k, [...storeFlags(verb, flags, ttl), ...quiet], bytes);
       },
       metaStored,
     );
@@ -1196,7 +1258,7 @@ export class Client {
     keys: Map<string, Uint8Array>,
     options: CallOptions | undefined,
     one: (key: string, k: Uint8Array) => Promise<boolean>,
-    quiet: (w: ByteWriter, key: string, wire: Uint8Array, flags: string[]) => void,
+    quiet: (w: ByteWriter, emit: Emit, key: string, k: Uint8Array, flags: string[]) => void,
     outcome: (meta: MetaReply, fail: () => Error) => boolean,
   ): Promise<Map<string, boolean>> {
     if (this.#replicated) return this.#each(keys, operation, one);
@@ -1204,35 +1266,36 @@ export class Client {
     const errors = new Map<string, Error>();
     const results = new Map<string, boolean>();
     await Promise.all([...this.#group(all, keys, operation, errors)].map(async ([index, group]) => {
-      let speaksMeta: boolean;
+      let dialect: Dialect;
       try {
-        speaksMeta = await this.#speaksMeta(index);
+        dialect = await this.#dialect(index);
       } catch (err) {
         for (const key of group) errors.set(key, err as Error);
         return;
       }
-      if (!speaksMeta) {
+      if (dialect === "text") {
         const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
         outcomes.forEach((o, i) =>
           o.status === "fulfilled" ? results.set(group[i], o.value) : errors.set(group[i], o.reason)
         );
         return;
       }
-      const base = this.#opaque();
+      const base = this.#opaque(group.length);
       const parts: MetaParts<Map<string, boolean>> = {
-        encode: (w) => {
+        encode: (w, emit) => {
           group.forEach((key, i) =>
-            quiet(w, key, this.#wire(keys.get(key)!), ["q", `O${base}.${i}`])
+            quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
           );
-          encodeMeta(w, "mn", undefined, []);
+          emit(w, "mn", undefined, []);
         },
         expect: "metaBatch",
         only: "a quiet batch needs the meta protocol",
         handle: (reply, fail) => {
           const done = new Map(group.map((key) => [key, true]));
           for (const meta of reply.metas ?? []) {
-            const [token, i] = (meta.flags.O ?? "").split(".");
-            const key = token === base ? group[Number(i)] : undefined;
+            const key = meta.flags.O === undefined
+              ? undefined
+              : group[(Number(meta.flags.O) - base) >>> 0];
             if (key === undefined) {
               reply.status = meta.status ?? Status.PROTOCOL_ERROR;
               reply.line = meta.debug ?? `${meta.code} for no key of this request`;
@@ -1250,7 +1313,7 @@ export class Client {
           options,
           index,
           "one",
-          parts.encode,
+          () => {},
           "metaBatch",
           parts.handle,
           parts,

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { type Error, errorFor } from "./errors.ts";
+import { type Error, errorFor, TlsError } from "./errors.ts";
 import { Status } from "./protocol/status.ts";
+import { BinaryReplyParser } from "./protocol/binary.ts";
 import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
 import { ByteWriter } from "./protocol/writer.ts";
 import {
@@ -16,6 +17,7 @@ import {
   type Socket,
   type SocketFailure,
   type SocketOptions,
+  type TlsOptions,
 } from "./transport/mod.ts";
 
 /** How a connection behaves. */
@@ -35,6 +37,28 @@ export interface ConnectionOptions {
   stallTimeout: number;
   /** Called whenever the connection has nothing queued or in flight any more. */
   onIdle?: (connection: Connection) => void;
+  /** Whether replies are binary-protocol packets rather than text. */
+  binary?: boolean;
+  /** A request sent first on every new socket, before any other. */
+  hello?: Hello;
+  /** TLS settings for every TCP server; `memcacheds://` servers use them too. */
+  tls?: TlsOptions;
+}
+
+/**
+ * The first request on every new socket, e.g. authentication. When `check`
+ * says the reply is a failure, every request written behind it fails with
+ * that status and the socket is closed.
+ */
+export interface Hello {
+  /** Writes the request's bytes. */
+  encode(w: ByteWriter): void;
+  /** The kind of reply it expects. */
+  expect: Expect;
+  /** Names the request in errors, e.g. `"authenticate"`. */
+  operation: string;
+  /** `undefined` when the reply is a success, else the failure's status and detail. */
+  check(reply: Reply): { status: Status; detail: string } | undefined;
 }
 
 /** One request as the connection sees it. */
@@ -98,7 +122,7 @@ export class Connection {
   readonly server: string;
   readonly #address: Address;
   readonly #options: ConnectionOptions;
-  readonly #parser: TextReplyParser;
+  readonly #parser: TextReplyParser | BinaryReplyParser;
   readonly #writer = new ByteWriter();
   #queued: Pending[] = [];
   #inflight: Pending[] = [];
@@ -120,7 +144,9 @@ export class Connection {
     this.#address = address;
     this.#options = options;
     this.server = addressName(address);
-    this.#parser = new TextReplyParser(options.maxValueSize);
+    this.#parser = options.binary
+      ? new BinaryReplyParser(options.maxValueSize)
+      : new TextReplyParser(options.maxValueSize);
   }
 
   /**
@@ -262,7 +288,11 @@ export class Connection {
       );
     }, this.#options.connectTimeout);
     let socket: Socket | undefined;
-    this.#options.connector(this.#address, {
+    const address = this.#address;
+    const tls = address.kind === "tcp" && (address.tls || this.#options.tls)
+      ? this.#options.tls ?? {}
+      : undefined;
+    this.#options.connector(address, {
       data: (chunk) => {
         if (socket === this.#socket) this.#onData(chunk);
       },
@@ -288,22 +318,51 @@ export class Connection {
         );
         if (this.#queued.length) this.#schedule();
       },
-    }, this.#options.socket).then(
+    }, tls ? { ...this.#options.socket, tls } : this.#options.socket).then(
       (opened) => {
         clearTimeout(timer);
         if (timedOut || this.#closed) return opened.close();
         this.#connecting = false;
         socket = opened;
         this.#socket = opened;
+        if (this.#options.hello) this.#greet(this.#options.hello, opened);
         this.#schedule();
       },
       (failure: SocketFailure) => {
         clearTimeout(timer);
         if (timedOut) return;
         this.#connecting = false;
-        this.#failQueued(failure.status, failure.message, failure.cause);
+        this.#failQueued(failure.status, failure.message, failure.cause, failure.tls);
       },
     );
+  }
+
+  /** Puts `hello` in front of everything queued for the new `socket`. */
+  #greet(hello: Hello, socket: Socket): void {
+    const timeout = this.#options.stallTimeout;
+    const spec: RequestSpec = {
+      encode: hello.encode,
+      expect: hello.expect,
+      operation: hello.operation,
+      timeout,
+    };
+    const failed = (status: Status, detail: string) => {
+      if (socket !== this.#socket) return;
+      this.#reset(status, detail);
+      if (this.#queued.length) this.#schedule();
+    };
+    const deadline = Number.isFinite(timeout) ? Date.now() + timeout : Infinity;
+    if (deadline < this.#timerAt) this.#arm(deadline);
+    this.#queued.unshift({
+      spec,
+      state: QUEUED,
+      deadline,
+      resolve: (reply) => {
+        const failure = hello.check(reply);
+        if (failure) failed(failure.status, failure.detail);
+      },
+      reject: () => {},
+    });
   }
 
   #onData(chunk: Uint8Array): void {
@@ -437,21 +496,22 @@ export class Connection {
     this.#checkIdle();
   }
 
-  #failQueued(status: Status, detail: string, cause?: unknown): void {
+  #failQueued(status: Status, detail: string, cause?: unknown, tls = false): void {
     const queued = this.#queued;
     this.#queued = [];
     for (const p of queued) {
-      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
+      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause, tls));
     }
     this.#checkIdle();
   }
 
-  #error(spec: RequestSpec, status: Status, detail: string, cause?: unknown): Error {
-    return errorFor(status, detail, {
+  #error(spec: RequestSpec, status: Status, detail: string, cause?: unknown, tls = false): Error {
+    const details = {
       operation: spec.operation,
       key: spec.key,
       server: this.server,
       ...(cause === undefined ? {} : { cause }),
-    });
+    };
+    return tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details);
   }
 }

@@ -268,6 +268,15 @@ export class AuthError extends Error {}
  */
 export class PoolExhausted extends Error {}
 
+/**
+ * A TLS connection could not be set up: the server's certificate did not
+ * verify against the trusted CAs, did not name the server, or the server
+ * wanted a client certificate. Nothing is sent in plain text instead. A
+ * {@linkcode ConnectionError} (CONNECTION_FAILURE), so code that handles
+ * connection failures handles it too.
+ */
+export class TlsError extends ConnectionError {}
+
 /** A class of error from this module. */
 export type ErrorClass = typeof Error;
 
@@ -302,6 +311,7 @@ define(UnknownStatKey, "UnknownStatKey", Status.UNKNOWN_STAT_KEY);
 define(Timeout, "Timeout", Status.TIMEOUT);
 define(InvalidArguments, "InvalidArguments", Status.INVALID_ARGUMENTS);
 define(NotStored, "NotStored", Status.NOTSTORED);
+define(TlsError, "TlsError", Status.CONNECTION_FAILURE);
 define(AuthError, "AuthError", Status.AUTH_FAILURE);
 define(PoolExhausted, "PoolExhausted", Status.FAILURE);
 
@@ -427,6 +437,7 @@ export const errors: readonly ErrorClass[] = Object.freeze([
   InvalidArguments,
   NotStored,
   AuthError,
+  TlsError,
   PoolExhausted,
 ]);
 

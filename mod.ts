@@ -44,7 +44,14 @@ export * from "./errors.ts";
 export { ClientPool, type Lease, type Poolable, type ReserveOptions } from "./pool.ts";
 export { isSuccess } from "./protocol/status.ts";
 export { parseServer, type Server } from "./cluster/servers.ts";
-export type { Address, Connector, Socket, SocketEvents, SocketOptions } from "./transport/types.ts";
+export type {
+  Address,
+  Connector,
+  Socket,
+  SocketEvents,
+  SocketOptions,
+  TlsOptions,
+} from "./transport/types.ts";
 export type { Behaviors } from "./cluster/behaviors.ts";
 export type { HashName } from "./cluster/hash.ts";
 export type { Distribution } from "./cluster/ring.ts";

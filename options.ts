@@ -8,7 +8,7 @@
 import type { Behaviors } from "./cluster/behaviors.ts";
 import type { CompressionOptions, Serializer } from "./codec.ts";
 import { InvalidArguments } from "./errors.ts";
-import type { Connector } from "./transport/mod.ts";
+import type { Connector, TlsOptions } from "./transport/mod.ts";
 
 /**
  * What the `onCommand` option reports for every request a call sends, for
@@ -74,17 +74,42 @@ export interface ClientOptions {
   onCommand?: (event: CommandEvent) => void;
   /**
    * Which protocol to speak: `"meta"` (memcached 1.6+), `"text"` (older
-   * servers and proxies such as twemproxy), or `"auto"` (the default): meta
-   * where the server answers a meta no-op, text elsewhere. The API is the
-   * same either way, but for `getWithMeta` and `binaryKeys`, which need meta.
+   * servers and proxies such as twemproxy), `"binary"` (needed for SASL
+   * authentication), or `"auto"` (the default): meta where the server
+   * answers a meta no-op, text elsewhere. The API is the same whichever is
+   * spoken, but for `getWithMeta`, which needs meta, and `binaryKeys`, which
+   * needs meta or binary.
    */
-  protocol?: "auto" | "meta" | "text";
+  protocol?: "auto" | "meta" | "text" | "binary";
   /**
    * Allow any key of 1 to 250 bytes of UTF-8 (spaces and control characters
-   * too), sent base64-encoded with the meta protocol's `b` flag. Default
-   * `false`: keys are text-protocol keys.
+   * too): sent base64-encoded with the meta protocol's `b` flag, or as they
+   * are with the binary protocol. Default `false`: keys are text-protocol
+   * keys.
    */
   binaryKeys?: boolean;
+  /**
+   * The user name to authenticate every connection with, as pylibmc's
+   * `username`: SASL PLAIN with `protocol: "binary"` (memcached `-S`), else
+   * memcached's ASCII authentication (`-Y`). Give `password` with it. A
+   * refusal is AuthError; credentials never appear in errors.
+   */
+  username?: string;
+  /** The password for `username`. */
+  password?: string;
+  /**
+   * Speak TLS to every TCP server (memcached `-Z`): `true` with the
+   * runtime's trusted CAs, or settings such as `{ ca }` for a private CA and
+   * `{ cert, key }` for a client certificate. `memcacheds://` server entries
+   * use TLS whatever this says. A certificate that does not verify is
+   * TlsError; there is no fallback to plain text.
+   *
+   * @example
+   * ```ts ignore
+   * new Client("memcacheds://cache.internal:11211", { tls: { ca: await Deno.readTextFile("ca.pem") } });
+   * ```
+   */
+  tls?: boolean | TlsOptions;
   /**
    * pylibmc's behaviors: key distribution, hash, failover, replicas. See
    * {@linkcode Behaviors}.

@@ -21,7 +21,8 @@ const IPV6 = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 /**
  * Parses one server entry: `"host"`, `"host:port"`, `"host:port:weight"`,
  * `"[::1]"`, `"[::1]:port[:weight]"`, `"/path/to.sock"`, or a URL
- * `memcached://host[:port]`. Anything else is InvalidHostProtocolError.
+ * `memcached://host[:port]`, or `memcacheds://host[:port]` for a server
+ * spoken to over TLS. Anything else is InvalidHostProtocolError.
  *
  * @example
  * ```ts
@@ -41,14 +42,14 @@ export function parseServer(spec: string): Server {
     return { kind: "unix", path: spec, weight: 1 };
   }
   let rest = spec;
-  const url = /^memcached:\/\/(.*)$/i.exec(spec);
+  const url = /^memcached(s?):\/\/(.*)$/i.exec(spec);
   if (url) {
-    rest = url[1].replace(/\/$/, "");
+    rest = url[2].replace(/\/$/, "");
     if (rest.includes("/") || rest.includes("@") || rest.includes("?")) {
       throw bad("a memcached:// URL holds only host and port");
     }
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw bad("unknown scheme (use memcached://)");
+    throw bad("unknown scheme (use memcached:// or memcacheds://)");
   }
   let host: string;
   let tail: string[];
@@ -69,7 +70,9 @@ export function parseServer(spec: string): Server {
   if (port === undefined || port === 0) throw bad("port must be 1 to 65535");
   const weight = tail.length > 1 ? number(tail[1], 0xffffffff) : 1;
   if (weight === undefined || weight === 0) throw bad("weight must be a positive integer");
-  return { kind: "tcp", host, port, weight };
+  return url?.[1]
+    ? { kind: "tcp", host, port, weight, tls: true }
+    : { kind: "tcp", host, port, weight };
 }
 
 function number(text: string, max: number): number | undefined {

@@ -6,7 +6,7 @@
  */
 
 /**
- * Appends ASCII text and bytes to one buffer.
+ * Appends ASCII text, bytes and big-endian integers to one buffer.
  *
  * @example
  * ```ts
@@ -50,6 +50,19 @@ export class ByteWriter {
     this.#reserve(bytes.length);
     this.#buf.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** Appends an unsigned integer of `size` bytes (1, 2 or 4), big-endian. */
+  uint(value: number, size: 1 | 2 | 4): void {
+    this.#reserve(size);
+    const buf = this.#buf;
+    for (let i = size - 1; i >= 0; i--) buf[this.length++] = (value >>> (8 * i)) & 0xff;
+  }
+
+  /** Appends an unsigned 64-bit integer, big-endian. */
+  uint64(value: bigint): void {
+    this.uint(Number((value >> 32n) & 0xffffffffn), 4);
+    this.uint(Number(value & 0xffffffffn), 4);
   }
 
   /** The bytes written so far; valid until the next write or reset. */

@@ -7,4 +7,5 @@ import { operations } from "./operations.ts";
 
 operations("over tcp, text protocol", () => startMemcached(), false, { protocol: "text" });
 operations("over tcp, meta protocol", () => startMemcached(), false, { protocol: "meta" });
+operations("over tcp, binary protocol", () => startMemcached(), false, { protocol: "binary" });
 operations("over unix, protocol auto", () => startMemcached({ unix: true }));

@@ -236,7 +236,7 @@ export function operations(
       assert.equal(await client.get(k), "v");
     });
 
-    if (proxy || options.protocol === "text") {
+    if (proxy || options.protocol === "text" || options.protocol === "binary") {
       test("getWithMeta is NotSupportedError without the meta protocol", async () => {
         await assert.rejects(client.getWithMeta(key("meta")), NotSupportedError);
       });

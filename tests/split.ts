@@ -1,12 +1,13 @@
 /**
  * Feeding reply streams to the decoder the way a connection does, split at
- * every byte offset, and encoding helpers: shared by the text and meta
- * protocol tests.
+ * every byte offset, and encoding helpers: shared by the text, meta and
+ * binary protocol tests.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { Status } from "../protocol/status.ts";
+import { BinaryReplyParser } from "../protocol/binary.ts";
 import { type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 
@@ -32,8 +33,9 @@ export function feed(
   stream: Uint8Array,
   cuts: number[],
   max = 1 << 20,
+  binary = false,
 ): Reply[] {
-  const parser = new TextReplyParser(max);
+  const parser = binary ? new BinaryReplyParser(max) : new TextReplyParser(max);
   const replies: Reply[] = [];
   let buffer = new Uint8Array(0);
   let last = 0;
@@ -57,10 +59,10 @@ export function feed(
 }
 
 /** Every way of splitting `stream` in two gives the same replies as one chunk. */
-export function splitEverywhere(expects: Expect[], stream: Uint8Array): Reply[] {
-  const whole = feed(expects, stream, []);
+export function splitEverywhere(expects: Expect[], stream: Uint8Array, binary = false): Reply[] {
+  const whole = feed(expects, stream, [], 1 << 20, binary);
   for (let at = 0; at <= stream.length; at++) {
-    assert.deepEqual(feed(expects, stream, [at]), whole, `split at ${at}`);
+    assert.deepEqual(feed(expects, stream, [at], 1 << 20, binary), whole, `split at ${at}`);
   }
   return whole;
 }

@@ -1,5 +1,6 @@
 /**
- * The Bun adapter: `Bun.connect` for TCP (with no-delay) and Unix sockets.
+ * The Bun adapter: `Bun.connect` for TCP (with no-delay), TLS and Unix
+ * sockets.
  *
  * @module
  */
@@ -11,6 +12,8 @@ import {
   type SocketEvents,
   type SocketFailure,
   type SocketOptions,
+  tlsFailure,
+  type TlsOptions,
   writeFailure,
 } from "./types.ts";
 
@@ -27,12 +30,13 @@ interface BunHandlers {
   close(socket: BunSocket, err?: unknown): void;
   error(socket: BunSocket, err: unknown): void;
   end(socket: BunSocket): void;
+  handshake?(socket: BunSocket, success: boolean, authorizationError: unknown): void;
 }
 
 interface BunNet {
   connect(
     options:
-      & ({ hostname: string; port: number } | { unix: string })
+      & ({ hostname: string; port: number; tls?: TlsOptions } | { unix: string })
       & { socket: BunHandlers },
   ): Promise<BunSocket>;
 }
@@ -48,6 +52,16 @@ export async function connectBun(
   let failure: SocketFailure | undefined;
   let pending: { rest: Uint8Array; done(err?: SocketFailure): void } | undefined;
 
+  let shaken: ((err?: unknown) => void) | undefined;
+  const handshake = options.tls && address.kind === "tcp"
+    ? new Promise<void>((resolve, reject) => {
+      shaken = (err) => {
+        shaken = undefined;
+        if (err === undefined) resolve();
+        else reject(tlsFailure(err));
+      };
+    })
+    : undefined;
   const finish = (err?: SocketFailure) => {
     const write = pending;
     pending = undefined;
@@ -72,7 +86,16 @@ export async function connectBun(
     end(socket) {
       socket.end();
     },
+    handshake(socket, success, authorizationError) {
+      if (success && (!authorizationError || options.tls?.rejectUnauthorized === false)) {
+        return shaken?.();
+      }
+      shaken?.(authorizationError ?? new Error("the server's certificate was refused"));
+      closed = true;
+      socket.end();
+    },
     close() {
+      shaken?.(new Error("the server closed the connection during the handshake"));
       finish(writeFailure());
       if (closed) return;
       closed = true;
@@ -84,12 +107,18 @@ export async function connectBun(
   try {
     socket = await bun.connect(
       address.kind === "tcp"
-        ? { hostname: address.host, port: address.port, socket: handlers }
+        ? {
+          hostname: address.host,
+          port: address.port,
+          socket: handlers,
+          ...(options.tls ? { tls: options.tls } : {}),
+        }
         : { unix: address.path, socket: handlers },
     );
   } catch (err) {
     throw connectFailure(address, err);
   }
+  if (handshake) await handshake;
   if (address.kind === "tcp") {
     socket.setNoDelay?.(options.noDelay);
     socket.setKeepAlive?.(options.keepAlive);

@@ -6,10 +6,28 @@
  */
 import { Status } from "../protocol/status.ts";
 
-/** Where a server listens. */
+/** Where a server listens; `tls` for a server that must be spoken to over TLS. */
 export type Address =
-  | { kind: "tcp"; host: string; port: number }
+  | { kind: "tcp"; host: string; port: number; tls?: boolean }
   | { kind: "unix"; path: string };
+
+/**
+ * TLS settings. The server's certificate is always verified unless
+ * `rejectUnauthorized` is `false` (not available on Deno); a failed
+ * verification never falls back to plain text.
+ */
+export interface TlsOptions {
+  /** Certificate authorities (PEM) to trust instead of the runtime's defaults. */
+  ca?: string | string[];
+  /** A client certificate chain (PEM), for servers that require one (mutual TLS). */
+  cert?: string;
+  /** The client certificate's private key (PEM). */
+  key?: string;
+  /** The name the server's certificate must carry, when it is not the host connected to. */
+  serverName?: string;
+  /** Whether to refuse a server whose certificate does not verify. Default `true`. */
+  rejectUnauthorized?: boolean;
+}
 
 /** What a socket reports to its owner. */
 export interface SocketEvents {
@@ -37,6 +55,8 @@ export interface SocketOptions {
   noDelay: boolean;
   /** Probe idle connections (SO_KEEPALIVE). */
   keepAlive: boolean;
+  /** Speak TLS with these settings. */
+  tls?: TlsOptions;
 }
 
 /** Opens a socket to `address`, or rejects with a {@linkcode SocketFailure}. */
@@ -53,6 +73,8 @@ export type Connector = (
 export class SocketFailure extends globalThis.Error {
   /** The status of this failure. */
   readonly status: Status;
+  /** Whether TLS failed: the connection is refused as insecure. */
+  tls = false;
 
   /** Makes a failure of `status` that says `message`. */
   constructor(status: Status, message: string, cause?: unknown) {
@@ -65,6 +87,20 @@ export class SocketFailure extends globalThis.Error {
 export function writeFailure(cause?: unknown): SocketFailure {
   const why = cause === undefined ? "socket closed" : describe(cause);
   return new SocketFailure(Status.WRITE_FAILURE, `write failed: ${why}`, cause);
+}
+
+/**
+ * A TLS handshake that failed: the certificate did not verify, the name did
+ * not match, or the server wanted a client certificate.
+ */
+export function tlsFailure(err: unknown): SocketFailure {
+  const failure = new SocketFailure(
+    Status.CONNECTION_FAILURE,
+    `TLS handshake failed: ${describe(err)}`,
+    err,
+  );
+  failure.tls = true;
+  return failure;
 }
 
 /** A read side that failed: the socket reported `err`. */
