@@ -1,6 +1,6 @@
 /**
- * Fuzzing of the reply decoder, text and meta replies alike: random bytes
- * and valid reply streams
+ * Fuzzing of the reply decoders, text and meta replies alike, and binary
+ * responses: random bytes and valid reply streams
  * mutated (truncated, bytes flipped, huge announced lengths, CR dropped,
  * junk added), fed in random chunks the way a connection feeds them.
  *
@@ -15,6 +15,7 @@
 import { Connection } from "../connection.ts";
 import { Status } from "../protocol/status.ts";
 import type { SocketEvents } from "../transport/types.ts";
+import { BinaryReplyParser } from "../protocol/binary.ts";
 import { type Expect, MAX_LINE, TextReplyParser } from "../protocol/text.ts";
 
 /** The item size limit the fuzzed parser runs with. */
@@ -93,6 +94,117 @@ export interface Case {
   bytes: Uint8Array;
 }
 
+/** One binary response packet. */
+function packet(
+  opcode: number,
+  status: number,
+  parts: { key?: Uint8Array; extras?: Uint8Array; value?: Uint8Array; opaque?: number },
+): Uint8Array {
+  const key = parts.key ?? new Uint8Array(0);
+  const extras = parts.extras ?? new Uint8Array(0);
+  const value = parts.value ?? new Uint8Array(0);
+  const out = new Uint8Array(24 + extras.length + key.length + value.length);
+  const view = new DataView(out.buffer);
+  out[0] = 0x81;
+  out[1] = opcode;
+  view.setUint16(2, key.length);
+  out[4] = extras.length;
+  view.setUint16(6, status);
+  view.setUint32(8, extras.length + key.length + value.length);
+  view.setUint32(12, parts.opaque ?? 0);
+  out.set(extras, 24);
+  out.set(key, 24 + extras.length);
+  out.set(value, 24 + extras.length + key.length);
+  return out;
+}
+
+/** A valid binary response stream for the kind `expect`, made from `rnd`. */
+function validBinaryReply(expect: Expect, rnd: () => number): Uint8Array[] {
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+  const status = () =>
+    rnd() < 0.6 ? 0 : [1, 2, 3, 4, 5, 6, 0x20, 0x81, 0x82][Math.floor(rnd() * 9)];
+  const one = (quiet: boolean) => {
+    const opcode = quiet
+      ? [0x0d, 0x11, 0x14, 0x24][Math.floor(rnd() * 4)]
+      : [0x00, 0x01, 0x04, 0x05, 0x1c, 0x1d][Math.floor(rnd() * 6)];
+    const hit = opcode === 0x00 || opcode === 0x0d || opcode === 0x1d || opcode === 0x24;
+    return packet(opcode, status(), {
+      key: opcode === 0x0d || opcode === 0x24 ? bytes(1 + Math.floor(rnd() * 20)) : undefined,
+      extras: hit ? bytes(4) : undefined,
+      value: opcode === 0x05 ? bytes(8) : bytes(Math.floor(rnd() * 60)),
+      opaque: Math.floor(rnd() * 2 ** 32),
+    });
+  };
+  if (expect === "meta") return [one(false)];
+  if (expect === "metaBatch") {
+    const out = Array.from({ length: Math.floor(rnd() * 4) }, () => one(true));
+    return [...out, packet(0x0a, 0, {})];
+  }
+  if (expect === "stats") {
+    const out = Array.from(
+      { length: Math.floor(rnd() * 5) },
+      () => packet(0x10, 0, { key: bytes(1 + Math.floor(rnd() * 10)), value: bytes(rnd() * 10) }),
+    );
+    return [...out, packet(0x10, rnd() < 0.9 ? 0 : 1, {})];
+  }
+  return [
+    packet([0x0b, 0x08, 0x21][Math.floor(rnd() * 3)], status(), { value: bytes(rnd() * 20) }),
+  ];
+}
+
+/** The binary case of a seed: random bytes, or a valid stream with one mutation. */
+export function makeBinaryCase(seed: number): Case {
+  const rnd = random(seed);
+  const kinds: Expect[] = ["line", "stats", "meta", "metaBatch"];
+  const expects = Array.from(
+    { length: 1 + Math.floor(rnd() * 5) },
+    () => kinds[Math.floor(rnd() * kinds.length)],
+  );
+  if (rnd() < 0.2) {
+    const bytes = Uint8Array.from(
+      { length: Math.floor(rnd() * 200) },
+      () => Math.floor(rnd() * 256),
+    );
+    if (bytes.length && rnd() < 0.5) bytes[0] = 0x81;
+    return { expects, bytes };
+  }
+  const packets = expects.flatMap((expect) => validBinaryReply(expect, rnd));
+  const at = Math.floor(rnd() * packets.length);
+  const target = packets[at];
+  const view = new DataView(target.buffer);
+  switch (Math.floor(rnd() * 5)) {
+    case 0: // truncated stream
+      packets.splice(at + 1);
+      packets[at] = target.slice(0, Math.floor(rnd() * target.length));
+      break;
+    case 1: // a huge announced body
+      view.setUint32(8, Math.floor(rnd() * 2 ** 32));
+      break;
+    case 2: // key and extras longer than the body
+      view.setUint16(2, Math.floor(rnd() * 65536));
+      break;
+    case 3: // junk between packets
+      packets.splice(
+        at,
+        0,
+        Uint8Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => Math.floor(rnd() * 256)),
+      );
+      break;
+  }
+  let length = 0;
+  for (const p of packets) length += p.length;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const p of packets) {
+    bytes.set(p, offset);
+    offset += p.length;
+  }
+  if (rnd() < 0.5 && bytes.length > 0) {
+    bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
+  }
+  return { expects, bytes };
+}
+
 /** The case of a seed: random bytes, or a valid stream with one mutation. */
 export function makeCase(seed: number): Case {
   const rnd = random(seed);
@@ -144,10 +256,10 @@ export interface Outcome {
  * Feeds a case in random chunks and checks the decoder's promises; throws,
  * naming the seed, when one is broken.
  */
-export function runCase(seed: number): Outcome {
-  const { expects, bytes } = makeCase(seed);
+export function runCase(seed: number, binary = false): Outcome {
+  const { expects, bytes } = binary ? makeBinaryCase(seed) : makeCase(seed);
   const rnd = random(seed ^ 0x5bd1e995);
-  const parser = new TextReplyParser(MAX_VALUE);
+  const parser = binary ? new BinaryReplyParser(MAX_VALUE) : new TextReplyParser(MAX_VALUE);
   const outcome: Outcome = { replies: 0, protocolError: false, steps: 0, largestTail: 0 };
   const stepLimit = 4 * (bytes.length + 10) * (expects.length + 1);
   let tail = new Uint8Array(0);
@@ -181,7 +293,7 @@ export function runCase(seed: number): Outcome {
     }
     tail = buf.slice(start);
     outcome.largestTail = Math.max(outcome.largestTail, tail.length);
-    if (tail.length > MAX_VALUE + MAX_LINE + 2) {
+    if (tail.length > (binary ? MAX_VALUE + 24 + 250 + 255 : MAX_VALUE + MAX_LINE + 2)) {
       throw new Error(`seed ${seed}: ${tail.length} bytes held while waiting`);
     }
   }
@@ -192,8 +304,11 @@ export function runCase(seed: number): Outcome {
  * Feeds a case to a real Connection through a scripted socket, then closes
  * the socket: every request must settle, with a reply or an error.
  */
-export async function runConnectionCase(seed: number): Promise<{ ok: number; failed: number }> {
-  const { expects, bytes } = makeCase(seed);
+export async function runConnectionCase(
+  seed: number,
+  binary = false,
+): Promise<{ ok: number; failed: number }> {
+  const { expects, bytes } = binary ? makeBinaryCase(seed) : makeCase(seed);
   const rnd = random(seed ^ 0x1b873593);
   let events: SocketEvents | undefined;
   const connection = new Connection({ kind: "tcp", host: "fuzz", port: 1 }, {
@@ -201,6 +316,7 @@ export async function runConnectionCase(seed: number): Promise<{ ok: number; fai
     maxValueSize: MAX_VALUE,
     socket: { noDelay: true, keepAlive: false },
     stallTimeout: 1000,
+    binary,
     connector: (_address, socketEvents) => {
       events = socketEvents;
       return Promise.resolve({ write: () => Promise.resolve(), close: () => {} });
@@ -235,11 +351,15 @@ export async function runConnectionCase(seed: number): Promise<{ ok: number; fai
 }
 
 /** Runs `cases` cases from `seed` on; returns how they ended. */
-export function fuzz(cases: number, seed: number): { replies: number; protocolErrors: number } {
+export function fuzz(
+  cases: number,
+  seed: number,
+  binary = false,
+): { replies: number; protocolErrors: number } {
   let replies = 0;
   let protocolErrors = 0;
   for (let n = 0; n < cases; n++) {
-    const outcome = runCase(seed + n);
+    const outcome = runCase(seed + n, binary);
     replies += outcome.replies;
     if (outcome.protocolError) protocolErrors++;
   }
@@ -254,10 +374,13 @@ if (import.meta.main) {
   };
   const cases = option("cases", 100_000);
   const seed = option("seed", 1);
-  const started = performance.now();
-  const { replies, protocolErrors } = fuzz(cases, seed);
-  console.log(
-    `${cases} cases from seed ${seed}: ${replies} replies, ${protocolErrors} protocol errors, ` +
-      `${Math.round(performance.now() - started)} ms, no hang, no crash, buffers bounded`,
-  );
+  for (const binary of [false, true]) {
+    const started = performance.now();
+    const { replies, protocolErrors } = fuzz(cases, seed, binary);
+    console.log(
+      `${binary ? "binary" : "text and meta"}: ${cases} cases from seed ${seed}: ` +
+        `${replies} replies, ${protocolErrors} protocol errors, ` +
+        `${Math.round(performance.now() - started)} ms, no hang, no crash, buffers bounded`,
+    );
+  }
 }

@@ -13,6 +13,12 @@ describe("decoder fuzzing", () => {
     assert.ok(protocolErrors > 100, "broken ones are caught");
   });
 
+  test("3,000 mutated and random binary response streams end in replies or a protocol error", () => {
+    const { replies, protocolErrors } = fuzz(3000, 20261124, true);
+    assert.ok(replies > 1000, "valid responses are still decoded");
+    assert.ok(protocolErrors > 100, "broken ones are caught");
+  });
+
   test("a case is the same every time its seed is replayed", () => {
     for (let seed = 1; seed < 100; seed++) assert.deepEqual(runCase(seed), runCase(seed));
   });
@@ -21,9 +27,11 @@ describe("decoder fuzzing", () => {
     let ok = 0;
     let failed = 0;
     for (let seed = 1; seed <= 300; seed++) {
-      const outcome = await runConnectionCase(seed);
-      ok += outcome.ok;
-      failed += outcome.failed;
+      for (const binary of [false, true]) {
+        const outcome = await runConnectionCase(seed, binary);
+        ok += outcome.ok;
+        failed += outcome.failed;
+      }
     }
     assert.ok(ok > 0 && failed > 0);
   });
