@@ -12,6 +12,7 @@ import type { RequestSpec } from "./connection.ts";
 import {
   CacheMiss,
   type Error,
+  type ErrorClass,
   errorFor,
   InvalidArguments,
   NoServers,
@@ -746,7 +747,10 @@ export class Client {
       let dialect = this.#dialect(at);
       if (dialect instanceof Promise) {
         dialect = await dialect.catch((err: Error) => {
-          throw errorFor(err.status, err.detail, {
+          // The probe's error, told as this call's, of the same class (e.g. TlsError).
+          const Class = err.constructor as ErrorClass;
+          throw new Class(err.detail, {
+            status: err.status,
             operation,
             key,
             server: this.#cluster.names[at],
@@ -1296,7 +1300,7 @@ export class Client {
             const key = meta.flags.O === undefined
               ? undefined
               : group[(Number(meta.flags.O) - base) >>> 0];
-            if (key === undefined) {
+            if (key === undefined || meta.code === "ER") {
               reply.status = meta.status ?? Status.PROTOCOL_ERROR;
               reply.line = meta.debug ?? `${meta.code} for no key of this request`;
               throw fail();

@@ -315,6 +315,7 @@ export class Connection {
           failure?.status ?? Status.CONNECTION_FAILURE,
           failure?.message ?? "connection closed by the server",
           failure?.cause,
+          failure?.tls,
         );
         if (this.#queued.length) this.#schedule();
       },
@@ -395,6 +396,13 @@ export class Connection {
         return this.#reset(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);
       }
       this.#settle(p, reply);
+      if (reply.status === Status.AUTH_FAILURE) {
+        // memcached serves nothing more on a connection it refused.
+        return this.#reset(
+          Status.AUTH_FAILURE,
+          `the server refused this connection: ${reply.line}`,
+        );
+      }
     }
     if (buf === this.#tail) {
       this.#tail.copyWithin(0, start, end);
@@ -481,7 +489,7 @@ export class Connection {
   }
 
   /** Closes the socket and fails every request written to it. */
-  #reset(status: Status, detail: string, cause?: unknown): void {
+  #reset(status: Status, detail: string, cause?: unknown, tls = false): void {
     this.#socket?.close();
     this.#socket = undefined;
     this.#parser.reset();
@@ -491,7 +499,7 @@ export class Connection {
     this.#inflight = [];
     this.#head = 0;
     for (const p of inflight) {
-      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause));
+      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause, tls));
     }
     this.#checkIdle();
   }

@@ -427,12 +427,19 @@ export class BinaryReplyParser {
   #take(expect: Expect, p: Packet): Reply | undefined {
     if (expect === "metaBatch") {
       const meta = packetToMeta(p);
-      if (meta.code !== "MN") {
+      // memcached refuses a command of an unauthenticated connection and
+      // then closes it: no noop will close the batch, so the refusal does.
+      const refused = meta.status === Status.AUTH_FAILURE;
+      if (meta.code !== "MN" && !refused) {
         this.#metas.push(meta);
         return undefined;
       }
       const metas = this.#metas;
       this.#metas = [];
+      if (refused) {
+        metas.push(meta);
+        return { status: Status.AUTH_FAILURE, line: meta.debug!, metas };
+      }
       return { status: Status.END, line: "MN", metas };
     }
     if (expect === "meta") {

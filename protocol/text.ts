@@ -271,6 +271,14 @@ export class TextReplyParser {
             return line;
           }
           reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
+          if (line.status === Status.AUTH_FAILURE) {
+            // memcached answers nothing more on a connection it refused: no
+            // MN will close the batch, so the refusal does.
+            this.used = next - start;
+            const metas = [...this.#metas, reply];
+            this.#metas = [];
+            return { status: Status.AUTH_FAILURE, line: line.line, metas };
+          }
         }
         if (expect === "meta") {
           this.used = after - start;
@@ -360,7 +368,7 @@ export class TextReplyParser {
 function isErrorLine(status: Status): boolean {
   return status === Status.ERROR || status === Status.CLIENT_ERROR ||
     status === Status.SERVER_ERROR || status === Status.E2BIG ||
-    status === Status.SERVER_MEMORY_ALLOCATION_FAILURE;
+    status === Status.SERVER_MEMORY_ALLOCATION_FAILURE || status === Status.AUTH_FAILURE;
 }
 
 function findLineEnd(buf: Uint8Array, from: number, end: number): number {
@@ -410,7 +418,13 @@ function lineReply(buf: Uint8Array, from: number, to: number): Reply {
   if (line.startsWith("VERSION ")) {
     return { status: Status.SUCCESS, line, version: line.slice(8) };
   }
-  if (line.startsWith("CLIENT_ERROR")) return { status: Status.CLIENT_ERROR, line };
+  if (line.startsWith("CLIENT_ERROR")) {
+    // memcached -Y: the connection has not authenticated, or its token was refused.
+    if (/^CLIENT_ERROR (unauthenticated|authentication failure|bad authentication)/.test(line)) {
+      return { status: Status.AUTH_FAILURE, line };
+    }
+    return { status: Status.CLIENT_ERROR, line };
+  }
   if (line.startsWith("SERVER_ERROR")) {
     if (line.includes("too large")) return { status: Status.E2BIG, line };
     if (line.includes("out of memory")) {

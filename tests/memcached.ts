@@ -33,6 +33,13 @@ export interface StartOptions {
   args?: string[];
   /** The TCP port; a free one by default. For restarting a server where it was. */
   port?: number;
+  /** More environment variables, e.g. SASL_CONF_PATH. */
+  env?: Record<string, string>;
+  /**
+   * Whether a plain-text `version` gets an answer. A server that speaks only
+   * TLS or SASL does not: it is ready once it accepts a connection.
+   */
+  plainText?: boolean;
 }
 
 const INSTALL_HINT = "memcached is not installed: run `apt-get install -y memcached`";
@@ -68,7 +75,10 @@ export async function startMemcached(options: StartOptions = {}): Promise<Memcac
     ...(process.getuid?.() === 0 ? ["-u", "root"] : []),
     ...(options.args ?? []),
   ];
-  const child = spawn("memcached", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("memcached", args, {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, ...options.env },
+  });
   let stderr = "";
   child.stderr?.on("data", (chunk) => stderr += String(chunk));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -81,7 +91,10 @@ export async function startMemcached(options: StartOptions = {}): Promise<Memcac
     child.once("exit", (code) => reject(new Error(`memcached exited (${code}): ${stderr}`)));
   });
   failed.catch(() => {});
-  await Promise.race([ready(options.unix ? { path } : { port }), failed]);
+  await Promise.race([
+    ready(options.unix ? { path } : { port }, options.plainText ?? true),
+    failed,
+  ]);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       process.kill(child.pid!, "SIGCONT");
@@ -181,13 +194,20 @@ function stopped(pid: number): boolean {
   return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
 }
 
-async function ready(target: { port: number } | { path: string }): Promise<void> {
+async function ready(
+  target: { port: number } | { path: string },
+  plainText = true,
+): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     // A reply, not just a connection, shows that the server has accepted
     // the probe, so it is counted in the stats before the tests look.
     const ok = await new Promise<boolean>((resolve) => {
       const socket = "path" in target ? connect(target.path) : connect(target.port, "127.0.0.1");
-      socket.once("connect", () => socket.write("version\r\n"));
+      socket.once("connect", () => {
+        if (plainText) return socket.write("version\r\n");
+        socket.destroy();
+        resolve(true);
+      });
       socket.once("data", () => {
         socket.destroy();
         resolve(true);

@@ -36,7 +36,7 @@ interface BunHandlers {
 interface BunNet {
   connect(
     options:
-      & ({ hostname: string; port: number; tls?: TlsOptions } | { unix: string })
+      & ({ hostname: string; port: number; tls?: TlsOptions | true } | { unix: string })
       & { socket: BunHandlers },
   ): Promise<BunSocket>;
 }
@@ -81,7 +81,7 @@ export async function connectBun(
       if (pending.rest.length === 0) finish();
     },
     error(_socket, err) {
-      failure = readFailure(err);
+      failure = readFailure(err, options.tls !== undefined);
     },
     end(socket) {
       socket.end();
@@ -111,7 +111,8 @@ export async function connectBun(
           hostname: address.host,
           port: address.port,
           socket: handlers,
-          ...(options.tls ? { tls: options.tls } : {}),
+          // Bun takes an empty settings object for no TLS at all.
+          ...(options.tls ? { tls: Object.keys(options.tls).length ? options.tls : true } : {}),
         }
         : { unix: address.path, socket: handlers },
     );

@@ -117,7 +117,7 @@ export async function connectDeno(
         if (closed) break;
       }
     } catch (err) {
-      failure = readFailure(err);
+      failure = readFailure(err, tls !== undefined);
     }
     if (closed) return;
     closed = true;

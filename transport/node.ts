@@ -97,7 +97,7 @@ export async function connectNode(
     if (!closed) events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
   socket.on("error", (err) => {
-    failure = readFailure(err);
+    failure = readFailure(err, tls !== undefined);
   });
   socket.on("close", () => {
     if (closed) return;

@@ -103,8 +103,13 @@ export function tlsFailure(err: unknown): SocketFailure {
   return failure;
 }
 
-/** A read side that failed: the socket reported `err`. */
-export function readFailure(err: unknown): SocketFailure {
+/**
+ * A read side that failed: the socket reported `err`. On a TLS socket a TLS
+ * alert is a TLS failure: with TLS 1.3 a server that refuses the client's
+ * certificate says so only after the handshake.
+ */
+export function readFailure(err: unknown, tls = false): SocketFailure {
+  if (tls && /alert|certificate/i.test(describe(err))) return tlsFailure(err);
   return new SocketFailure(Status.READ_FAILURE, `socket error: ${describe(err)}`, err);
 }
 
