@@ -210,16 +210,34 @@ export function encodeBinaryVersion(w: ByteWriter): void {
 
 const utf8 = new TextEncoder();
 
+/** Encodes a request for the SASL mechanisms the server offers (a space-separated list). */
+export function encodeSaslList(w: ByteWriter): void {
+  encodeBinary(w, { opcode: Opcode.SASL_LIST_MECHS });
+}
+
+/**
+ * Encodes the first SASL message of `mechanism` (`step: false`) or a later
+ * one of a multi-step exchange (`step: true`, after an AUTH_CONTINUE).
+ */
+export function encodeSasl(
+  w: ByteWriter,
+  mechanism: string,
+  data: Uint8Array,
+  step = false,
+): void {
+  encodeBinary(w, {
+    opcode: step ? Opcode.SASL_STEP : Opcode.SASL_AUTH,
+    key: utf8.encode(mechanism),
+    value: data,
+  });
+}
+
 /**
  * Encodes a SASL PLAIN authentication (RFC 4616): the mechanism name as the
  * key and `\0username\0password` as the value.
  */
 export function encodeSaslPlain(w: ByteWriter, username: string, password: string): void {
-  encodeBinary(w, {
-    opcode: Opcode.SASL_AUTH,
-    key: utf8.encode("PLAIN"),
-    value: utf8.encode(`\0${username}\0${password}`),
-  });
+  encodeSasl(w, "PLAIN", utf8.encode(`\0${username}\0${password}`));
 }
 
 /** Binary response statuses with the libmemcached status each stands for. */

@@ -10,6 +10,8 @@ import {
   encodeBinaryFlush,
   encodeBinaryStats,
   encodeMetaAsBinary,
+  encodeSasl,
+  encodeSaslList,
   encodeSaslPlain,
   Opcode,
 } from "../protocol/binary.ts";
@@ -183,6 +185,13 @@ describe("binary protocol encoders", () => {
     assert.equal(auth.opcode, Opcode.SASL_AUTH);
     assert.equal(auth.key, "PLAIN");
     assert.equal(auth.value, "\0user\0secret");
+    assert.equal(packets(encodeSaslList)[0].opcode, Opcode.SASL_LIST_MECHS);
+    const [step] = packets((w) => encodeSasl(w, "SCRAM-SHA-256", bytes("c=biws"), true));
+    assert.deepEqual([step.opcode, step.key, step.value], [
+      Opcode.SASL_STEP,
+      "SCRAM-SHA-256",
+      "c=biws",
+    ]);
   });
 });
 
@@ -265,6 +274,15 @@ describe("binary protocol responses", () => {
     const [stats, unknown] = splitEverywhere(["stats", "stats"], stream, true);
     assert.deepEqual(stats.stats, [["pid", "42"], ["uptime", "7"]]);
     assert.equal(unknown.status, Status.ERROR);
+  });
+
+  test("the server's SASL mechanisms come back as a line", () => {
+    const [reply] = splitEverywhere(
+      ["line"],
+      response(Opcode.SASL_LIST_MECHS, { value: "PLAIN" }),
+      true,
+    );
+    assert.equal(reply.line, "PLAIN");
   });
 
   test("version, flush and SASL replies are lines", () => {
