@@ -1,9 +1,10 @@
-// Sums the JUnit reports of `deno test` and `bun test` into the closing line
-// "N passed, N failed". A runner that exited non-zero without a reported
-// failure, or a failed check, counts as one failure.
+// Sums the JUnit reports of `deno test` and `bun test` and the TAP report of
+// `node --test` into the closing line "N passed, N failed". A runner that
+// exited non-zero without a reported failure, or a failed check, counts as
+// one failure.
 import { existsSync, readFileSync } from "node:fs";
 
-const [denoXml, denoRc, bunXml, bunRc, checkRc] = process.argv.slice(2);
+const [denoXml, denoRc, bunXml, bunRc, nodeTap, nodeRc, checkRc] = process.argv.slice(2);
 
 function cases(xml) {
   return [...xml.matchAll(/<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g)].map((
@@ -24,6 +25,11 @@ function deno(xml) {
   return { passed: leaves.length - failed, failed: failed || blockFailures };
 }
 
+function node(tap) {
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
+  return { passed: count("pass"), failed: count("fail") + count("cancelled") };
+}
+
 function bun(xml) {
   const all = cases(xml);
   const failed = all.filter((c) => c.failed).length;
@@ -33,7 +39,11 @@ function bun(xml) {
 let passed = 0;
 let failed = 0;
 for (
-  const [file, rc, read, label] of [[denoXml, denoRc, deno, "deno"], [bunXml, bunRc, bun, "bun"]]
+  const [file, rc, read, label] of [
+    [denoXml, denoRc, deno, "deno"],
+    [bunXml, bunRc, bun, "bun"],
+    [nodeTap, nodeRc, node, "node"],
+  ]
 ) {
   const counts = existsSync(file) ? read(readFileSync(file, "utf8")) : { passed: 0, failed: 0 };
   if (counts.failed === 0 && rc !== "0") counts.failed = 1;

@@ -366,7 +366,7 @@ export function fuzz(
   return { replies, protocolErrors };
 }
 
-if (import.meta.main) {
+if ((import.meta as { main?: boolean }).main) {
   const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? [];
   const option = (name: string, fallback: number) => {
     const at = args.indexOf(`--${name}`);

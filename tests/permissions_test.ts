@@ -4,8 +4,15 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 
-const fixture = fileURLToPath(new URL("./fixtures/no_net.ts", import.meta.url));
-const root = fileURLToPath(new URL("../", import.meta.url));
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+
+// On Node the suite runs compiled under build/node, away from the sources:
+// the fixture is then found from the repository root the tests run in.
+const here = fileURLToPath(new URL("../", import.meta.url));
+const root = existsSync(join(here, "deno.json")) ? here : process.cwd();
+const fixture = join(root, "tests/fixtures/no_net.ts");
 
 describe("Deno permissions", () => {
   test("without --allow-net a request is SocketCreateError that names the flag", async () => {

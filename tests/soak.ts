@@ -180,7 +180,7 @@ export async function soak(
   return report;
 }
 
-if (import.meta.main) {
+if ((import.meta as { main?: boolean }).main) {
   const report = await soak({ operations: 200_000, seconds: 300 });
   console.log(JSON.stringify({ ...report, failureNames: [...report.failureNames] }, null, 2));
   if (report.wrongValues.length || report.openAfter > report.openBefore) process.exit(1);
