@@ -56,3 +56,14 @@ export type { Behaviors } from "./cluster/behaviors.ts";
 export type { HashName } from "./cluster/hash.ts";
 export type { Distribution } from "./cluster/ring.ts";
 export { SocketFailure } from "./transport/types.ts";
+export {
+  connectBun,
+  connectDeno,
+  connectNode,
+  connectWorkers,
+  type Runtime,
+  runtime,
+  type WorkersConnect,
+  workersConnector,
+  type WorkersSocket,
+} from "./transport/mod.ts";

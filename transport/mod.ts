@@ -8,30 +8,66 @@ import { connectBun } from "./bun.ts";
 import { connectDeno } from "./deno.ts";
 import { connectNode } from "./node.ts";
 import { type Connector, SocketFailure } from "./types.ts";
+import { connectWorkers, workersConnector } from "./workers.ts";
 
 export * from "./types.ts";
-export { connectBun, connectDeno, connectNode };
+export type { WorkersConnect, WorkersSocket } from "./workers.ts";
+export { connectBun, connectDeno, connectNode, connectWorkers, workersConnector };
 
-/** The runtime this code runs on, as far as sockets are concerned. */
-export const runtime: "deno" | "bun" | "node" | "unknown" = "Deno" in globalThis
-  ? "deno"
-  : "Bun" in globalThis
-  ? "bun"
-  : (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
-  ? "node"
-  : "unknown";
+/** A runtime, as far as sockets are concerned. */
+export type Runtime = "deno" | "bun" | "workers" | "node" | "unknown";
+
+/**
+ * The runtime that `scope` (a global object) belongs to. Workers are told
+ * by their `navigator.userAgent`, since they may also provide Node's
+ * `process` for compatibility.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "./mod.ts";
+ * detectRuntime({ navigator: { userAgent: "Cloudflare-Workers" } }); // "workers"
+ * ```
+ */
+export function detectRuntime(scope: object): Runtime {
+  const g = scope as {
+    Deno?: unknown;
+    Bun?: unknown;
+    navigator?: { userAgent?: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (g.Deno !== undefined) return "deno";
+  if (g.Bun !== undefined) return "bun";
+  if (g.navigator?.userAgent === "Cloudflare-Workers") return "workers";
+  if (g.process?.versions?.node) return "node";
+  return "unknown";
+}
+
+/** The runtime this code runs on. */
+export const runtime: Runtime = detectRuntime(globalThis);
+
+const unsupported: Connector = () =>
+  Promise.reject(
+    new SocketFailure(
+      Status.NOT_SUPPORTED,
+      "no socket adapter for this runtime (Deno, Bun, Node and Cloudflare Workers are supported)",
+    ),
+  );
+
+/** The connector for a runtime. */
+export function connectorFor(runtime: Runtime): Connector {
+  switch (runtime) {
+    case "deno":
+      return connectDeno;
+    case "bun":
+      return connectBun;
+    case "workers":
+      return connectWorkers;
+    case "node":
+      return connectNode;
+    default:
+      return unsupported;
+  }
+}
 
 /** The connector for this runtime. */
-export const defaultConnector: Connector = runtime === "deno"
-  ? connectDeno
-  : runtime === "bun"
-  ? connectBun
-  : runtime === "node"
-  ? connectNode
-  : () =>
-    Promise.reject(
-      new SocketFailure(
-        Status.NOT_SUPPORTED,
-        "no socket adapter for this runtime (Deno, Bun and Node are supported)",
-      ),
-    );
+export const defaultConnector: Connector = connectorFor(runtime);
