@@ -42,10 +42,12 @@ import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts
 import { Status } from "./protocol/status.ts";
 import {
   decodeKey,
+  type DumpEntry,
   encodeArith,
   encodeDelete,
   encodeFlushAll,
   encodeGat,
+  encodeMetadump,
   encodeRetrieve,
   encodeStats,
   encodeStore,
@@ -129,7 +131,15 @@ const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
 /** Operations that proxies such as twemproxy refuse by closing the connection. */
-const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch"]);
+const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch", "listKeys"]);
+
+/** Meta reply codes said as the text protocol says them, for error messages. */
+const TEXT_OF: Record<string, string> = {
+  NF: "NOT_FOUND",
+  EN: "NOT_FOUND",
+  NS: "NOT_STORED",
+  EX: "EXISTS",
+};
 
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
@@ -692,6 +702,39 @@ export class Client {
     );
   }
 
+  /**
+   * The keys each server holds, with their expiry, size and last access,
+   * from memcached's `lru_crawler metadump all` (memcached 1.4.31+, text and
+   * meta protocols; NotSupportedError with the binary protocol or through a
+   * proxy). The whole list is held in memory; with a `keyPrefix`, only keys
+   * under it are listed, without it. Each server is asked on a connection of
+   * its own, since memcached refuses this command pipelined.
+   *
+   * @example
+   * ```ts ignore
+   * for (const [server, entries] of await client.listKeys()) {
+   *   console.log(server, entries.map((entry) => entry.key));
+   * }
+   * ```
+   */
+  async listKeys(options?: CallOptions): Promise<Map<string, DumpEntry[]>> {
+    checkNames(options, CALL, "listKeys");
+    const prefix = this.#prefix;
+    return await this.#everyServer(
+      "listKeys",
+      options,
+      encodeMetadump,
+      undefined,
+      "dump",
+      (reply, fail) => {
+        if (reply.status !== Status.END) throw fail();
+        return reply.dump!
+          .filter((entry) => entry.key.startsWith(prefix))
+          .map((entry) => ({ ...entry, key: entry.key.slice(prefix.length) }));
+      },
+    );
+  }
+
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
   close(): void {
     this.#cluster.close();
@@ -738,6 +781,7 @@ export class Client {
       timeout: millis(options?.timeout, "timeout", this.#timeout),
       signal: signalOf(options),
       refusable: REFUSABLE.has(operation),
+      alone: operation === "listKeys",
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) {
@@ -780,14 +824,20 @@ export class Client {
           opaque: meta.opaque,
         };
       } else if (dialect === "binary") {
-        if (!binary) throw new TypeError(`${operation} has no binary form`);
+        if (!binary) {
+          throw errorFor(Status.NOT_SUPPORTED, `${operation} has no binary protocol form`, {
+            operation,
+            key,
+            server: this.#cluster.names[at],
+          });
+        }
         request = { ...spec, encode: binary };
       }
       const reply = await this.#cluster.request(at, request);
       return parts.handle(
         reply,
         () =>
-          errorFor(reply.status, reply.meta?.debug ?? reply.line, {
+          errorFor(reply.status, reply.meta?.debug ?? TEXT_OF[reply.line] ?? reply.line, {
             operation,
             key,
             server: this.#cluster.names[at],
@@ -968,7 +1018,7 @@ export class Client {
     operation: string,
     options: CallOptions | undefined,
     encode: (w: ByteWriter) => void,
-    binary: (w: ByteWriter) => void,
+    binary: ((w: ByteWriter) => void) | undefined,
     expect: Expect,
     handle: Handler<R>,
   ): Promise<Map<string, R>> {

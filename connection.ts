@@ -87,6 +87,11 @@ export interface RequestSpec {
    * belongs to another request, so the connection can no longer be trusted.
    */
   opaque?: string;
+  /**
+   * Send it on a connection of its own, closed after the reply: for
+   * commands memcached refuses to take pipelined (`lru_crawler metadump`).
+   */
+  alone?: boolean;
 }
 
 const QUEUED = 0;
@@ -138,6 +143,10 @@ export class Connection {
   #flushScheduled = false;
   #closed = false;
   readonly #abandonedKeys = new Map<string, number>();
+  /** The socket whose hello is not answered yet: nothing else is written to it until then. */
+  #greeting?: Socket;
+  /** That hello's request. */
+  #hello?: Pending;
 
   /** Makes a connection; nothing is opened until the first request. */
   constructor(address: Address, options: ConnectionOptions) {
@@ -249,17 +258,23 @@ export class Connection {
       if (this.#queued.some((p) => p.state === QUEUED)) this.#connect();
       return;
     }
+    if (this.#greeting === socket && this.#hello?.state !== QUEUED) return;
     const w = this.#writer;
     w.reset();
     const now = Date.now();
+    let sent = 0;
     for (const p of this.#queued) {
+      sent++;
       if (p.state !== QUEUED) continue;
       p.spec.encode(w);
       p.state = SENT;
       p.sentAt = now;
       this.#inflight.push(p);
+      // Nothing follows the hello until it is answered: a refused login must
+      // not see requests behind it, and some commands must come alone.
+      if (p === this.#hello) break;
     }
-    this.#queued = [];
+    this.#queued = sent === this.#queued.length ? [] : this.#queued.slice(sent);
     if (w.length === 0) return;
     this.#writing = true;
     socket.write(w.view()).then(
@@ -347,23 +362,33 @@ export class Connection {
       operation: hello.operation,
       timeout,
     };
-    const failed = (status: Status, detail: string) => {
-      if (socket !== this.#socket) return;
-      this.#reset(status, detail);
-      if (this.#queued.length) this.#schedule();
+    const answered = () => {
+      if (this.#greeting !== socket) return;
+      this.#greeting = undefined;
+      this.#hello = undefined;
+      this.#schedule();
     };
     const deadline = Number.isFinite(timeout) ? Date.now() + timeout : Infinity;
     if (deadline < this.#timerAt) this.#arm(deadline);
-    this.#queued.unshift({
+    const greeting: Pending = {
       spec,
       state: QUEUED,
       deadline,
       resolve: (reply) => {
         const failure = hello.check(reply);
-        if (failure) failed(failure.status, failure.detail);
+        if (failure && socket === this.#socket) {
+          this.#greeting = undefined;
+          this.#hello = undefined;
+          this.#failQueued(failure.status, failure.detail);
+          return this.#reset(failure.status, failure.detail);
+        }
+        answered();
       },
-      reject: () => {},
-    });
+      reject: answered,
+    };
+    this.#hello = greeting;
+    this.#greeting = socket;
+    this.#queued.unshift(greeting);
   }
 
   #onData(chunk: Uint8Array): void {

@@ -32,6 +32,7 @@ export {
   type ItemMeta,
 } from "./client.ts";
 export type { CallOptions, ClientOptions, FlushOptions, StoreOptions } from "./options.ts";
+export type { DumpEntry } from "./protocol/text.ts";
 export {
   Codec,
   type CompressionOptions,

@@ -31,6 +31,8 @@ export class ConnectionPool {
   readonly server: string;
   readonly #address: Address;
   readonly #options: ConnectionPoolOptions;
+  /** Connections of requests sent alone, until they are answered. */
+  readonly #lonely = new Set<Connection>();
   readonly #connections: Connection[] = [];
   readonly #idle = new Map<Connection, ReturnType<typeof setTimeout>>();
   #closed = false;
@@ -58,7 +60,20 @@ export class ConnectionPool {
         }),
       );
     }
+    if (spec.alone) return this.#alone(spec);
     return this.#pick(spec.key).request(spec);
+  }
+
+  /** Sends a request on a connection of its own, closed once it is answered. */
+  async #alone(spec: RequestSpec): Promise<Reply> {
+    const connection = new Connection(this.#address, this.#options);
+    this.#lonely.add(connection);
+    try {
+      return await connection.request(spec);
+    } finally {
+      this.#lonely.delete(connection);
+      connection.close();
+    }
   }
 
   /** Closes every connection; waiting requests reject with ConnectionError. */
@@ -67,6 +82,7 @@ export class ConnectionPool {
     for (const timer of this.#idle.values()) clearTimeout(timer);
     this.#idle.clear();
     for (const connection of this.#connections.splice(0)) connection.close();
+    for (const connection of this.#lonely) connection.close();
   }
 
   #pick(key: string | undefined): Connection {

@@ -109,6 +109,29 @@ export function encodeVersion(w: ByteWriter): void {
   w.ascii("version\r\n");
 }
 
+/** Encodes `lru_crawler metadump all`: one line per item, closed by `END`. */
+export function encodeMetadump(w: ByteWriter): void {
+  w.ascii("lru_crawler metadump all\r\n");
+}
+
+/** One item of a metadump. */
+export interface DumpEntry {
+  /** The key, percent-decoded as UTF-8. */
+  key: string;
+  /** When it expires (Unix seconds), or -1 for never. */
+  exp: number;
+  /** When it was last accessed (Unix seconds). */
+  la: number;
+  /** Its cas token. */
+  cas: bigint;
+  /** Whether it was fetched since it was stored. */
+  fetch: boolean;
+  /** Its slab class. */
+  cls: number;
+  /** Its size in memory, in bytes. */
+  size: number;
+}
+
 /** What kind of reply a request expects. */
 export type Expect =
   /** `VALUE` items closed by `END` (get, gets). */
@@ -120,7 +143,9 @@ export type Expect =
   /** One meta reply (VA with its data, HD, EN, NS, EX, NF, MN, ME) or an error line. */
   | "meta"
   /** Meta replies of quiet commands, closed by MN; error lines among them are kept. */
-  | "metaBatch";
+  | "metaBatch"
+  /** `key=… exp=… …` lines, each ended by LF alone, closed by `END` (lru_crawler metadump). */
+  | "dump";
 
 /** One item of a `get`/`gets` reply. */
 export interface Item {
@@ -159,6 +184,8 @@ export interface Reply {
   meta?: MetaReply;
   /** The replies of a `metaBatch` request, before its MN; error lines have code `ER`. */
   metas?: MetaReply[];
+  /** The items of a `dump` reply. */
+  dump?: DumpEntry[];
 }
 
 const CR = 13;
@@ -192,6 +219,7 @@ export class TextReplyParser {
   used = 0;
   #items: Item[] = [];
   #stats: [string, string][] = [];
+  #dump: DumpEntry[] = [];
   #metas: MetaReply[] = [];
   readonly #maxValueSize: number;
 
@@ -202,7 +230,8 @@ export class TextReplyParser {
 
   /** Whether no reply is partly read. */
   get idle(): boolean {
-    return this.#items.length === 0 && this.#stats.length === 0 && this.#metas.length === 0;
+    return this.#items.length === 0 && this.#stats.length === 0 && this.#metas.length === 0 &&
+      this.#dump.length === 0;
   }
 
   /** Drops a partly read reply, e.g. when its connection is closed. */
@@ -210,6 +239,7 @@ export class TextReplyParser {
     this.#items = [];
     this.#stats = [];
     this.#metas = [];
+    this.#dump = [];
     this.used = 0;
   }
 
@@ -225,6 +255,7 @@ export class TextReplyParser {
     start: number,
     end: number,
   ): Reply | undefined {
+    if (expect === "dump") return this.#parseDump(buf, start, end);
     let pos = start;
     this.used = 0;
     for (;;) {
@@ -333,6 +364,42 @@ export class TextReplyParser {
     }
   }
 
+  /** Parses metadump lines, which end in LF alone, up to `END`. */
+  #parseDump(buf: Uint8Array, start: number, end: number): Reply | undefined {
+    let pos = start;
+    for (;;) {
+      let lf = buf.indexOf(LF, pos);
+      if (lf >= end) lf = -1;
+      if (lf < 0) {
+        if (end - pos > MAX_LINE) return this.#fail("reply line too long");
+        this.used = pos - start;
+        return undefined;
+      }
+      const to = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
+      const next = lf + 1;
+      if (to - pos > 4 && ascii(buf, pos, pos + 4) === "key=") {
+        const entry = parseDumpLine(ascii(buf, pos, to));
+        if (!entry) {
+          return this.#fail(`malformed metadump line ${JSON.stringify(ascii(buf, pos, to))}`);
+        }
+        this.#dump.push(entry);
+        pos = next;
+        continue;
+      }
+      this.used = next - start;
+      if (to - pos === 3 && startsWith(buf, pos, to, "END")) {
+        const dump = this.#dump;
+        this.#dump = [];
+        return { status: Status.END, line: "END", dump };
+      }
+      const reply = lineReply(buf, pos, to);
+      this.reset();
+      this.used = next - start;
+      if (isErrorLine(reply.status)) return reply;
+      return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+    }
+  }
+
   /**
    * Where the data block of `size` bytes at `from` ends, with its CR LF; -1
    * when it has not all arrived; a PROTOCOL_ERROR reply when it is larger
@@ -418,6 +485,7 @@ function lineReply(buf: Uint8Array, from: number, to: number): Reply {
   if (line.startsWith("VERSION ")) {
     return { status: Status.SUCCESS, line, version: line.slice(8) };
   }
+  if (line.startsWith("ERROR ")) return { status: Status.ERROR, line };
   if (line.startsWith("CLIENT_ERROR")) {
     // memcached -Y: the connection has not authenticated, or its token was refused.
     if (/^CLIENT_ERROR (unauthenticated|authentication failure|bad authentication)/.test(line)) {
@@ -436,6 +504,39 @@ function lineReply(buf: Uint8Array, from: number, to: number): Reply {
     status: Status.PROTOCOL_ERROR,
     line: `unexpected line ${JSON.stringify(line)}`,
   };
+}
+
+/** A metadump line's fields, or `undefined` when one is missing or malformed. */
+function parseDumpLine(line: string): DumpEntry | undefined {
+  const fields: Record<string, string> = {};
+  for (const pair of line.split(" ")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const numbers = ["exp", "la", "cls", "size"].map((name) => Number(fields[name]));
+  if (numbers.some((n) => !Number.isInteger(n)) || !/^\d{1,20}$/.test(fields.cas ?? "")) {
+    return undefined;
+  }
+  const key = percentDecode(fields.key ?? "");
+  if (key === undefined) return undefined;
+  const [exp, la, cls, size] = numbers;
+  return { key, exp, la, cas: BigInt(fields.cas), fetch: fields.fetch === "yes", cls, size };
+}
+
+/** `%XX`-decoded text as UTF-8 (invalid sequences become U+FFFD), or `undefined` for a bad escape. */
+function percentDecode(text: string): string | undefined {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== "%") {
+      bytes.push(text.charCodeAt(i) & 0xff);
+      continue;
+    }
+    const byte = parseInt(text.slice(i + 1, i + 3), 16);
+    if (!/^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) return undefined;
+    bytes.push(byte);
+    i += 2;
+  }
+  return keyText.decode(new Uint8Array(bytes));
 }
 
 interface ValueHeader {

@@ -66,6 +66,15 @@ function validReply(expect: Expect, rnd: () => number): string {
     for (let n = Math.floor(rnd() * 4); n > 0; n--) reply += one();
     return reply + "MN\r\n";
   }
+  if (expect === "dump") {
+    let reply = "";
+    for (let n = Math.floor(rnd() * 5); n > 0; n--) {
+      reply += `key=${word()}%20x exp=-1 la=${Math.floor(rnd() * 1e9)} cas=${
+        Math.floor(rnd() * 1e9)
+      } fetch=no cls=1 size=${Math.floor(rnd() * 1e4)}\n`;
+    }
+    return reply + "END\r\n";
+  }
   if (expect === "stats") {
     let reply = "";
     for (let n = Math.floor(rnd() * 5); n > 0; n--) reply += `STAT ${word()} ${word()}\r\n`;
@@ -208,7 +217,7 @@ export function makeBinaryCase(seed: number): Case {
 /** The case of a seed: random bytes, or a valid stream with one mutation. */
 export function makeCase(seed: number): Case {
   const rnd = random(seed);
-  const kinds: Expect[] = ["line", "values", "stats", "meta", "metaBatch"];
+  const kinds: Expect[] = ["line", "values", "stats", "meta", "metaBatch", "dump"];
   const expects = Array.from(
     { length: 1 + Math.floor(rnd() * 5) },
     () => kinds[Math.floor(rnd() * kinds.length)],

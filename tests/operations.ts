@@ -257,6 +257,23 @@ export function operations(
       });
     }
 
+    if (proxy || options.protocol === "binary") {
+      test("listKeys is NotSupportedError", async () => {
+        await assert.rejects(client.listKeys(), NotSupportedError);
+      });
+    } else {
+      test("listKeys lists every key with its expiry and size", async () => {
+        const k = key("listed");
+        await client.set(k, "v", { ttl: 1000 });
+        const entries = (await client.listKeys()).get(server.server)!;
+        const entry = entries.find((e) => e.key === k);
+        assert.ok(entry, "the key is listed");
+        assert.ok(entry.exp > Date.now() / 1000 + 900);
+        assert.ok(entry.size > 0);
+        assert.equal(typeof entry.cas, "bigint");
+      });
+    }
+
     test("version returns each server's version", async () => {
       const versions = await client.version();
       assert.match(versions.get(server.server)!, /^\d+\.\d+\.\d+/);

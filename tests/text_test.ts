@@ -52,6 +52,26 @@ describe("text protocol encoders", () => {
 });
 
 describe("text reply decoder", () => {
+  test("a metadump's LF-ended lines are decoded up to END, keys percent-decoded", () => {
+    const stream = bytes(
+      "key=a%2520b exp=-1 la=100 cas=7 fetch=yes cls=1 size=65\n" +
+        "key=%D0%BA exp=200 la=100 cas=8 fetch=no cls=2 size=70\nEND\r\n",
+    );
+    const [reply] = splitEverywhere(["dump"], stream);
+    assert.equal(reply.status, Status.END);
+    assert.deepEqual(reply.dump, [
+      { key: "a%20b", exp: -1, la: 100, cas: 7n, fetch: true, cls: 1, size: 65 },
+      { key: "к", exp: 200, la: 100, cas: 8n, fetch: false, cls: 2, size: 70 },
+    ]);
+  });
+
+  test("a metadump refused by the server is its error line; a malformed one a protocol error", () => {
+    const [busy] = splitEverywhere(["dump"], bytes("ERROR cannot pipeline other commands\r\n"));
+    assert.equal(busy.status, Status.ERROR);
+    const [bad] = feed(["dump"], bytes("key=k exp=x\nEND\r\n"), []);
+    assert.equal(bad.status, Status.PROTOCOL_ERROR);
+  });
+
   test("single-line replies map to libmemcached statuses", () => {
     const lines: [string, Status][] = [
       ["STORED", Status.STORED],
