@@ -1,9 +1,12 @@
 /**
  * # @seed/memcached
  *
- * A memcached client for Deno and Bun: pipelined requests, every operation,
- * pylibmc's error classes, and values that Python services using pylibmc on
- * the same servers can read and write.
+ * A memcached client for Deno, Bun, Node and Cloudflare Workers: pipelined
+ * requests, every operation over the text, meta or binary protocol, servers
+ * placed as libmemcached places them, pylibmc's error classes, values that
+ * Python services using pylibmc on the same servers can read and write, TLS,
+ * SASL and ASCII authentication. `jsr:@seed/memcached/cli` is the command
+ * line.
  *
  * @example
  * ```ts ignore
@@ -19,6 +22,16 @@
  * } catch (err) {
  *   if (!(err instanceof NotFound)) throw err;
  * }
+ * ```
+ *
+ * Over TLS, with credentials:
+ *
+ * ```ts ignore
+ * const client = new Client("memcacheds://cache.internal:11211", {
+ *   tls: { ca: await Deno.readTextFile("ca.pem") },
+ *   username: "app",
+ *   password: Deno.env.get("MEMCACHED_PASSWORD"),
+ * });
  * ```
  *
  * @module
