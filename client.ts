@@ -940,7 +940,8 @@ export class Client {
   /**
    * One multi-key get to server `index`: a text `get` of every key, or in
    * meta commands a quiet `mg` per key (misses say nothing) closed by `mn`,
-   * where each hit names its key by opaque index.
+   * where each hit names its key by opaque index; a single key is one plain
+   * `mg`.
    */
   #multiGet(
     operation: string,
@@ -962,7 +963,16 @@ export class Client {
         if (reply.status !== Status.END) throw fail();
         return reply.items!;
       },
-      this.#quietGets(keys),
+      keys.length === 1
+        // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
+        ? this.#meta("mg", keys[0], ["v", "f"], (meta, fail) => {
+          if (meta.code === "EN") return [];
+          if (meta.code !== "VA") throw fail();
+          const item = itemOf(keys[0], meta);
+          item.index = 0;
+          return [item];
+        })
+        : this.#quietGets(keys),
     );
   }
 

@@ -34,7 +34,9 @@ export class ConnectionPool {
   /** Connections of requests sent alone, until they are answered. */
   readonly #lonely = new Set<Connection>();
   readonly #connections: Connection[] = [];
-  readonly #idle = new Map<Connection, ReturnType<typeof setTimeout>>();
+  /** Idle connections, with when each went idle. */
+  readonly #idleSince = new Map<Connection, number>();
+  #sweeper?: ReturnType<typeof setTimeout>;
   #closed = false;
 
   /** Makes a pool; no connection is opened until the first request. */
@@ -79,8 +81,9 @@ export class ConnectionPool {
   /** Closes every connection; waiting requests reject with ConnectionError. */
   close(): void {
     this.#closed = true;
-    for (const timer of this.#idle.values()) clearTimeout(timer);
-    this.#idle.clear();
+    clearTimeout(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#idleSince.clear();
     for (const connection of this.#connections.splice(0)) connection.close();
     for (const connection of this.#lonely) connection.close();
   }
@@ -98,11 +101,7 @@ export class ConnectionPool {
   }
 
   #use(connection: Connection): Connection {
-    const timer = this.#idle.get(connection);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.#idle.delete(connection);
-    }
+    this.#idleSince.delete(connection);
     return connection;
   }
 
@@ -115,18 +114,36 @@ export class ConnectionPool {
     return connection;
   }
 
+  /**
+   * Notes when a connection went idle. One timer per pool closes the ones
+   * idle for `idleTimeout`, so that a call after a call does not set and
+   * clear a timer each time.
+   */
   #onIdle(connection: Connection): void {
-    if (this.#closed || this.#idle.has(connection)) return;
-    this.#idle.set(
-      connection,
-      setTimeout(() => {
-        this.#idle.delete(connection);
-        if (connection.load > 0) return;
+    if (this.#closed || this.#idleSince.has(connection)) return;
+    this.#idleSince.set(connection, Date.now());
+    if (this.#sweeper === undefined) this.#sweep(this.#options.idleTimeout);
+  }
+
+  #sweep(after: number): void {
+    this.#sweeper = setTimeout(() => {
+      this.#sweeper = undefined;
+      const now = Date.now();
+      let next = Infinity;
+      for (const [connection, since] of this.#idleSince) {
+        const due = since + this.#options.idleTimeout;
+        if (due > now && connection.load === 0) {
+          next = Math.min(next, due);
+          continue;
+        }
+        this.#idleSince.delete(connection);
+        if (connection.load > 0) continue;
         const at = this.#connections.indexOf(connection);
         if (at >= 0) this.#connections.splice(at, 1);
         connection.close();
-      }, this.#options.idleTimeout),
-    );
+      }
+      if (next < Infinity) this.#sweep(next - now);
+    }, after);
   }
 }
 

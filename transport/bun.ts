@@ -25,6 +25,7 @@ interface BunSocket {
 }
 
 interface BunHandlers {
+  binaryType?: "uint8array";
   data(socket: BunSocket, chunk: Uint8Array): void;
   drain(socket: BunSocket): void;
   close(socket: BunSocket, err?: unknown): void;
@@ -68,10 +69,16 @@ export async function connectBun(
     write?.done(err);
   };
   const handlers: BunHandlers = {
+    // A Buffer's slice() is a view, not a copy, and the decoder relies on
+    // slice() copying: ask for plain Uint8Arrays (cheaper than rewrapping).
+    binaryType: "uint8array",
     data(_socket, chunk) {
-      // Bun hands over a Buffer, whose slice() is a view, not a copy; the
-      // decoder relies on slice() copying, so pass a plain Uint8Array.
-      if (!closed) events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (closed) return;
+      events.data(
+        Object.getPrototypeOf(chunk) === Uint8Array.prototype
+          ? chunk
+          : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
     },
     drain(socket) {
       if (!pending) return;
