@@ -68,6 +68,7 @@ import {
   metaCounted,
   metaDeleted,
   metaStored,
+  numberItems,
   onlyItem,
   settle,
   stored,
@@ -183,6 +184,8 @@ interface MetaParts<R> {
   only?: string;
   /** Whether the binary protocol cannot serve it either. */
   metaOnly?: boolean;
+  /** Whether a server that speaks meta is sent the text form instead (binary still uses these). */
+  textOnMeta?: boolean;
 }
 
 /**
@@ -811,9 +814,9 @@ export class Client {
           server: this.#cluster.names[at],
         });
       }
-      const parts = dialect !== "text" && meta
-        ? meta
-        : { encode, expect, handle, opaque: undefined };
+      const useMeta = meta !== undefined && dialect !== "text" &&
+        !(dialect === "meta" && meta.textOnMeta);
+      const parts = useMeta ? meta : { encode, expect, handle, opaque: undefined };
       let request = spec;
       if (parts === meta) {
         const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
@@ -938,10 +941,10 @@ export class Client {
   }
 
   /**
-   * One multi-key get to server `index`: a text `get` of every key, or in
-   * meta commands a quiet `mg` per key (misses say nothing) closed by `mn`,
-   * where each hit names its key by opaque index; a single key is one plain
-   * `mg`.
+   * One multi-key get to server `index`: a text `get` of every key; with
+   * binary keys or the binary protocol a quiet `mg` per key (misses say
+   * nothing) closed by `mn`, where each hit names its key by opaque index;
+   * a single key is one plain `mg`.
    */
   #multiGet(
     operation: string,
@@ -961,7 +964,7 @@ export class Client {
       "values",
       (reply, fail) => {
         if (reply.status !== Status.END) throw fail();
-        return reply.items!;
+        return numberItems(reply.items!, keys);
       },
       keys.length === 1
         // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
@@ -976,9 +979,14 @@ export class Client {
     );
   }
 
-  /** The meta commands of a multi-key get. */
+  /**
+   * The meta commands of a multi-key get. A meta server is sent the text
+   * `get` instead unless keys are binary: it is as quiet (misses say
+   * nothing), costs less to encode and parse, and its items name their keys.
+   */
   #quietGets(keys: Uint8Array[]): MetaParts<Item[]> {
     return {
+      textOnMeta: !this.#binaryKeys,
       encode: (w, emit) => {
         keys.forEach((k, i) => emit(w, "mg", k, ["v", "f", "q", `O${i}`]));
         emit(w, "mn", undefined, []);
