@@ -68,7 +68,6 @@ import {
   metaCounted,
   metaDeleted,
   metaStored,
-  numberItems,
   onlyItem,
   settle,
   stored,
@@ -774,8 +773,9 @@ export class Client {
     expect: Expect,
     handle: Handler<R>,
     meta?: MetaParts<R>,
-    binary?: (w: ByteWriter) => void,
+    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly Uint8Array[] },
   ): Promise<R> {
+    const binary = extra?.binary;
     const spec: RequestSpec = {
       encode,
       expect,
@@ -785,6 +785,7 @@ export class Client {
       signal: signalOf(options),
       refusable: REFUSABLE.has(operation),
       alone: operation === "listKeys",
+      keys: extra?.keys,
     };
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) {
@@ -964,7 +965,7 @@ export class Client {
       "values",
       (reply, fail) => {
         if (reply.status !== Status.END) throw fail();
-        return numberItems(reply.items!, keys);
+        return reply.items!;
       },
       keys.length === 1
         // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
@@ -976,6 +977,7 @@ export class Client {
           return [item];
         })
         : this.#quietGets(keys),
+      { keys },
     );
   }
 
@@ -1053,7 +1055,7 @@ export class Client {
           expect,
           handle,
           undefined,
-          binary,
+          { binary },
         )
       ),
     );
@@ -1078,9 +1080,9 @@ export class Client {
       let batch = this.#batches.get(index);
       if (!batch) this.#batches.set(index, batch = new Map());
       const id = this.#prefix + key;
-      let entry = batch.get(id);
-      if (!entry) batch.set(id, entry = { key, encoded: k, waiters: [] });
-      entry.waiters.push({ resolve, reject });
+      const entry = batch.get(id);
+      if (!entry) batch.set(id, { key, encoded: k, resolve, reject });
+      else (entry.more ??= []).push({ resolve, reject });
     });
   }
 
@@ -1097,7 +1099,10 @@ export class Client {
           .then(
             (items) => this.#deliver(chunk, items),
             (err) => {
-              for (const entry of chunk) for (const waiter of entry.waiters) waiter.reject(err);
+              for (const entry of chunk) {
+                entry.reject(err);
+                for (const waiter of entry.more ?? []) waiter.reject(err);
+              }
             },
           );
       }
@@ -1106,27 +1111,34 @@ export class Client {
 
   /** Gives each waiter its own decoded value (or `undefined` for a miss). */
   #deliver(chunk: Batched[], items: Item[]): void {
-    const found = new Map<string, Item>();
+    // Items say which key they answer by index; one that does not (out of
+    // order) is found by its decoded key.
+    const byIndex: (Item | undefined)[] = new Array(chunk.length);
+    let strays: Map<string, Item> | undefined;
     for (const item of items) {
-      found.set(
-        item.index === undefined ? decodeKey(item.key) : this.#prefix + chunk[item.index].key,
-        item,
-      );
+      if (item.index !== undefined) byIndex[item.index] = item;
+      else (strays ??= new Map()).set(decodeKey(item.key), item);
     }
-    for (const entry of chunk) {
-      const item = found.get(this.#prefix + entry.key);
-      entry.waiters.forEach((waiter, n) => {
-        if (!item) return waiter.resolve(undefined);
-        const own = n === 0 ? item : { ...item, value: item.value.slice() };
-        const settle = (value: unknown) => waiter.resolve(value === MISS ? undefined : value);
-        try {
-          const value = this.#decode(own, "get", entry.key);
-          if (value instanceof Promise) value.then(settle, waiter.reject);
-          else settle(value);
-        } catch (err) {
-          waiter.reject(err);
-        }
-      });
+    for (let i = 0; i < chunk.length; i++) {
+      const entry = chunk[i];
+      const item = byIndex[i] ?? strays?.get(this.#prefix + entry.key);
+      this.#give(entry, item, entry);
+      for (const waiter of entry.more ?? []) {
+        this.#give(entry, item && { ...item, value: item.value.slice() }, waiter);
+      }
+    }
+  }
+
+  /** Settles one waiter with its own decoded value (or `undefined` for a miss). */
+  #give(entry: Batched, item: Item | undefined, waiter: Waiter): void {
+    if (!item) return waiter.resolve(undefined);
+    try {
+      const value = this.#decode(item, "get", entry.key);
+      if (value instanceof Promise) {
+        value.then((v) => waiter.resolve(v === MISS ? undefined : v), waiter.reject);
+      } else waiter.resolve(value === MISS ? undefined : value);
+    } catch (err) {
+      waiter.reject(err);
     }
   }
 
@@ -1461,10 +1473,17 @@ async function observed<R>(
 }
 
 /** A key in a tick's batch of gets, with everyone waiting for it. */
-interface Batched {
+interface Batched extends Waiter {
   key: string;
   encoded: Uint8Array;
-  waiters: { resolve(value: unknown): void; reject(err: unknown): void }[];
+  /** Callers after the first who asked for the same key in the tick. */
+  more?: Waiter[];
+}
+
+/** A caller waiting for a batched get. */
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
 }
 
 /** An option that may be given directly or as a behavior, but not both. */

@@ -87,6 +87,8 @@ export interface RequestSpec {
    * belongs to another request, so the connection can no longer be trusted.
    */
   opaque?: string;
+  /** The keys of a multi-key get, in order, for the decoder to number its items by. */
+  keys?: readonly Uint8Array[];
   /**
    * Send it on a connection of its own, closed after the reply: for
    * commands memcached refuses to take pipelined (`lru_crawler metadump`).
@@ -405,7 +407,7 @@ export class Connection {
       if (!p) {
         return this.#reset(Status.PROTOCOL_ERROR, "the server sent bytes no request asked for");
       }
-      const reply = this.#parser.parse(p.spec.expect, buf, start, end);
+      const reply = this.#parser.parse(p.spec.expect, buf, start, end, p.spec.keys);
       start += this.#parser.used;
       if (!reply) break;
       this.#shift();

@@ -32,24 +32,6 @@ export function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item |
   return item;
 }
 
-/**
- * Numbers the items of a text multi-get by the key each answers, in
- * `keys`. memcached answers in the order asked, skipping misses, so one walk
- * through both matches them without decoding a key; an item out of that
- * order keeps no number, and its key is decoded instead.
- */
-export function numberItems(items: Item[], keys: readonly Uint8Array[]): Item[] {
-  let next = 0;
-  for (const item of items) {
-    let at = next;
-    while (at < keys.length && !sameBytes(keys[at], item.key)) at++;
-    if (at === keys.length) continue;
-    item.index = at;
-    next = at + 1;
-  }
-  return items;
-}
-
 /** An item from a meta VA reply for key `k`. */
 export function itemOf(k: Uint8Array, meta: MetaReply): Item {
   return {

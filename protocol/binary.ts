@@ -397,7 +397,13 @@ export class BinaryReplyParser {
    * else `undefined`; a PROTOCOL_ERROR reply means the stream can no longer
    * be trusted.
    */
-  parse(expect: Expect, buf: Uint8Array, start: number, end: number): Reply | undefined {
+  parse(
+    expect: Expect,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    _keys?: readonly Uint8Array[],
+  ): Reply | undefined {
     let pos = start;
     this.used = 0;
     for (;;) {

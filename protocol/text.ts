@@ -194,6 +194,7 @@ const LF = 10;
 export const MAX_LINE = 8 * 1024;
 
 const keyText = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 /**
  * Decodes text-protocol replies from bytes as they arrive.
@@ -220,6 +221,8 @@ export class TextReplyParser {
   #items: Item[] = [];
   #stats: [string, string][] = [];
   #dump: DumpEntry[] = [];
+  /** Where the search for the next item's key starts in the keys asked for. */
+  #nextKey = 0;
   #metas: MetaReply[] = [];
   readonly #maxValueSize: number;
 
@@ -240,6 +243,7 @@ export class TextReplyParser {
     this.#stats = [];
     this.#metas = [];
     this.#dump = [];
+    this.#nextKey = 0;
     this.used = 0;
   }
 
@@ -247,13 +251,16 @@ export class TextReplyParser {
    * Parses from `buf[start, end)`. Returns the reply when it is complete,
    * else `undefined` (wait for more bytes). Either way {@linkcode used} tells
    * how many bytes from `start` were consumed. A PROTOCOL_ERROR reply means
-   * the stream can no longer be trusted.
+   * the stream can no longer be trusted. `keys`, for a multi-key get, are the
+   * keys asked for, in order: an item that answers one of them carries that
+   * very key and its index.
    */
   parse(
     expect: Expect,
     buf: Uint8Array,
     start: number,
     end: number,
+    keys?: readonly Uint8Array[],
   ): Reply | undefined {
     if (expect === "dump") return this.#parseDump(buf, start, end);
     let pos = start;
@@ -330,20 +337,22 @@ export class TextReplyParser {
         return this.#end(expect);
       }
       if (expect === "values" && startsWith(buf, pos, cr, "VALUE ")) {
-        const header = parseValueHeader(buf, pos + 6, cr);
-        if (typeof header === "string") return this.#fail(header);
-        const after = this.#dataBlock(buf, next, header.bytes, end);
+        const bytes = parseValueHeader(buf, pos + 6, cr);
+        if (typeof bytes === "string") return this.#fail(bytes);
+        const after = this.#dataBlock(buf, next, bytes, end);
         if (typeof after === "object") return after;
         if (after < 0) {
           this.used = pos - start;
           return undefined;
         }
-        this.#items.push({
-          key: header.key,
-          flags: header.flags,
-          value: buf.slice(next, next + header.bytes),
-          cas: header.cas,
-        });
+        const item: Item = {
+          key: EMPTY,
+          flags: lastFlags,
+          value: buf.slice(next, next + bytes),
+          cas: lastCas,
+        };
+        this.#name(item, buf, keys);
+        this.#items.push(item);
         pos = after;
         continue;
       }
@@ -362,6 +371,36 @@ export class TextReplyParser {
       if (isErrorLine(reply.status)) return reply;
       return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
     }
+  }
+
+  /**
+   * Gives an item its key: the one in `keys` it answers (memcached answers
+   * in the order asked, skipping misses), with that key's index, so that
+   * nothing needs copying or decoding; or a copy of the key it names when
+   * it answers none of them in order.
+   */
+  #name(item: Item, buf: Uint8Array, keys: readonly Uint8Array[] | undefined): void {
+    const from = bounds[0];
+    const length = bounds[1] - from;
+    if (keys) {
+      for (let at = this.#nextKey; at < keys.length; at++) {
+        const key = keys[at];
+        if (key.length !== length) continue;
+        let same = true;
+        for (let i = 0; i < length; i++) {
+          if (key[i] !== buf[from + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) continue;
+        item.key = key;
+        item.index = at;
+        this.#nextKey = at + 1;
+        return;
+      }
+    }
+    item.key = buf.slice(from, from + length);
   }
 
   /** Parses metadump lines, which end in LF alone, up to `END`. */
@@ -423,6 +462,7 @@ export class TextReplyParser {
       : { status: Status.END, line: "END", stats: this.#stats };
     this.#items = [];
     this.#stats = [];
+    this.#nextKey = 0;
     return reply;
   }
 
@@ -539,52 +579,51 @@ function percentDecode(text: string): string | undefined {
   return keyText.decode(new Uint8Array(bytes));
 }
 
-interface ValueHeader {
-  key: Uint8Array;
-  flags: number;
-  bytes: number;
-  cas?: bigint;
-}
+/** Token bounds of the VALUE line being parsed: start, end, start, end, … */
+const bounds = new Int32Array(10);
+/** The flags and cas of the VALUE line last parsed. */
+let lastFlags = 0;
+let lastCas: bigint | undefined;
 
-/** Parses `<key> <flags> <bytes> [<cas>]` of a VALUE line. */
-function parseValueHeader(
-  buf: Uint8Array,
-  from: number,
-  to: number,
-): ValueHeader | string {
-  const fields: [number, number][] = [];
+/**
+ * Parses `<key> <flags> <bytes> [<cas>]` of a VALUE line: the data block's
+ * size, with the key's bounds, flags and cas left in `bounds`, `lastFlags`
+ * and `lastCas`, so that nothing is allocated until the item is complete.
+ */
+function parseValueHeader(buf: Uint8Array, from: number, to: number): number | string {
+  let count = 0;
   let i = from;
-  while (i < to && fields.length < 5) {
+  while (i < to && count < 5) {
     const s = i;
     while (i < to && buf[i] !== 32) i++;
     if (i === s) return "malformed VALUE line";
-    fields.push([s, i]);
+    bounds[2 * count] = s;
+    bounds[2 * count + 1] = i;
+    count++;
     if (i < to) i++;
   }
-  if (i < to || buf[to - 1] === 32 || fields.length < 3 || fields.length > 4) {
+  if (i < to || buf[to - 1] === 32 || count < 3 || count > 4) {
     return "malformed VALUE line";
   }
-  const flags = digits(buf, fields[1], 10);
-  const bytes = digits(buf, fields[2], 10);
+  const flags = digits(buf, bounds[2], bounds[3], 10);
+  const bytes = digits(buf, bounds[4], bounds[5], 10);
   if (flags === undefined || flags > 0xffffffff || bytes === undefined) {
     return "malformed VALUE line";
   }
-  const header: ValueHeader = {
-    key: buf.slice(fields[0][0], fields[0][1]),
-    flags,
-    bytes,
-  };
-  if (fields.length === 4) {
-    const text = ascii(buf, fields[3][0], fields[3][1]);
+  lastFlags = flags;
+  lastCas = undefined;
+  if (count === 4) {
+    const text = ascii(buf, bounds[6], bounds[7]);
     if (!/^\d{1,20}$/.test(text)) return "malformed VALUE line";
-    header.cas = BigInt(text);
+    lastCas = BigInt(text);
   }
-  return header;
+  return bytes;
 }
 
 function digits(
   buf: Uint8Array,
-  [from, to]: [number, number],
+  from: number,
+  to: number,
   maxDigits: number,
 ): number | undefined {
   if (to - from > maxDigits) return undefined;

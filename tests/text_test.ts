@@ -52,6 +52,20 @@ describe("text protocol encoders", () => {
 });
 
 describe("text reply decoder", () => {
+  test("items of a multi-get carry the very key asked for and its index, in the order asked", () => {
+    const keys = [bytes("a"), bytes("b"), bytes("c")];
+    const stream = bytes("VALUE c 0 1\r\nz\r\nVALUE a 0 1\r\nx\r\nEND\r\n");
+    const parser = new TextReplyParser(1024);
+    const reply = parser.parse("values", stream, 0, stream.length, keys)!;
+    const [c, a] = reply.items!;
+    assert.equal(c.key, keys[2]);
+    assert.equal(c.index, 2);
+    // Out of the order asked: a copy of the key it names, and no index.
+    assert.notEqual(a.key, keys[0]);
+    assert.equal(text(a.key), "a");
+    assert.equal(a.index, undefined);
+  });
+
   test("a metadump's LF-ended lines are decoded up to END, keys percent-decoded", () => {
     const stream = bytes(
       "key=a%2520b exp=-1 la=100 cas=7 fetch=yes cls=1 size=65\n" +
