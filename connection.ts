@@ -434,7 +434,7 @@ export class Connection {
     if (buf === this.#tail) {
       this.#tail.copyWithin(0, start, end);
       this.#tailLength = end - start;
-    } else {
+    } else if (start < end) {
       this.#keep(buf, start, end);
     }
     this.#checkIdle();

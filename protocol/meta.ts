@@ -94,8 +94,20 @@ export function metaStatus(code: MetaCode | "ER"): Status {
 /** Whether a reply line starts with a meta code. */
 export function isMetaLine(buf: Uint8Array, from: number, to: number): boolean {
   if (to - from < 2 || (to - from > 2 && buf[from + 2] !== 32)) return false;
-  const code = String.fromCharCode(buf[from], buf[from + 1]);
-  return code in STATUS;
+  // The codes as two bytes, compared without making a string.
+  switch ((buf[from] << 8) | buf[from + 1]) {
+    case 0x5641: // VA
+    case 0x4844: // HD
+    case 0x454e: // EN
+    case 0x4e53: // NS
+    case 0x4558: // EX
+    case 0x4e46: // NF
+    case 0x4d4e: // MN
+    case 0x4d45: // ME
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**
