@@ -519,6 +519,16 @@ export class Connection {
   #reset(status: Status, detail: string, cause?: unknown, tls = false): void {
     this.#socket?.close();
     this.#socket = undefined;
+    // A login not yet written belongs to the socket that is gone; written
+    // on the next socket after that one's own login, an ASCII login would be
+    // an ordinary set, storing the credentials.
+    const hello = this.#hello;
+    if (hello?.state === QUEUED) {
+      this.#queued.splice(this.#queued.indexOf(hello), 1);
+      hello.state = DONE;
+    }
+    this.#greeting = undefined;
+    this.#hello = undefined;
     this.#parser.reset();
     this.#tailLength = 0;
     this.#abandonedKeys.clear();

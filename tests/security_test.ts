@@ -136,6 +136,26 @@ describe("ASCII authentication (memcached -Y)", () => {
       rmSync(dirname(authfile), { recursive: true, force: true });
     });
 
+    test("the login is written once per connection: no item ever holds the credentials", async () => {
+      for (let round = 0; round < 5; round++) {
+        const client = new Client(server.server, {
+          username: USER,
+          password: PASSWORD,
+          maxConnections: 4,
+        });
+        await Promise.all(Array.from({ length: 50 }, (_, i) => client.set(`k${i}`, i)));
+        client.close();
+      }
+      const reader = new Client(server.server, {
+        protocol: "text",
+        username: USER,
+        password: PASSWORD,
+      });
+      const items = (await reader.listKeys()).get(server.server)!;
+      assert.ok(!items.some((item) => item.key === "auth"), "no item is named after the login");
+      reader.close();
+    });
+
     for (const protocol of ["auto", "meta", "text"] as const) {
       test(`a wrong password is AuthError that does not show the password (${protocol})`, async () => {
         const client = new Client(server.server, {
