@@ -126,7 +126,7 @@ export async function main(io: CliIO): Promise<number> {
     client = new Client(servers, options);
     const command_ = COMMANDS[command];
     if (!command_) throw new Usage(`unknown command ${JSON.stringify(command)}`);
-    return await command_(client, rest, o, io);
+    return await command_(client, rest, o, io, options);
   } catch (err) {
     if (err instanceof Usage) {
       io.stderr(`seed-memcached: ${err.message}\n\n${USAGE}\n`);
@@ -144,7 +144,13 @@ export async function main(io: CliIO): Promise<number> {
 }
 
 type Options = Record<string, string | boolean | undefined>;
-type Command = (client: Client, args: string[], o: Options, io: CliIO) => Promise<number>;
+type Command = (
+  client: Client,
+  args: string[],
+  o: Options,
+  io: CliIO,
+  options: ClientOptions,
+) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   async get(client, keys, o, io) {
@@ -258,12 +264,13 @@ const COMMANDS: Record<string, Command> = {
     return report(io, o, Object.fromEntries(done), true, `flushed ${done.size} servers`);
   },
 
-  async ping(client, args, o, io) {
+  async ping(client, args, o, io, options) {
     if (args.length) throw new Usage("ping");
     const results: Record<string, { ok: boolean; ms?: number; version?: string; error?: string }> =
       {};
     await Promise.all(client.servers.map(async (server) => {
-      const one = new Client(server, { timeout: number(o.timeout, "--timeout") ?? 5000 });
+      // One client per server, so that each answers (or fails) on its own.
+      const one = new Client(server, options);
       const started = performance.now();
       try {
         const version = [...(await one.version()).values()][0];
