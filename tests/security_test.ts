@@ -34,6 +34,21 @@ async function rejectsWithout(call: Promise<unknown>, Class: typeof AuthError): 
   assert.ok(!told.includes(PASSWORD), "the password must not appear in the error");
 }
 
+/** A started server whose `stop` also removes the folder `dir()` names. */
+async function andRemove(
+  starting: Promise<Memcached>,
+  dir: () => string,
+): Promise<{ server: string; stop(): Promise<void> }> {
+  const started = await starting;
+  return {
+    server: started.server,
+    stop: async () => {
+      await started.stop();
+      rmSync(dir(), { recursive: true, force: true });
+    },
+  };
+}
+
 describe("SASL authentication over the binary protocol", () => {
   let sasl: string;
   let server: Memcached;
@@ -54,16 +69,7 @@ describe("SASL authentication over the binary protocol", () => {
 
   operations(
     "with SASL PLAIN",
-    async () => {
-      const started = await start();
-      return {
-        server: started.server,
-        stop: async () => {
-          await started.stop();
-          rmSync(sasl, { recursive: true, force: true });
-        },
-      };
-    },
+    () => andRemove(start(), () => sasl),
     false,
     options({ username: USER, password: PASSWORD }),
   );
@@ -113,16 +119,7 @@ describe("ASCII authentication (memcached -Y)", () => {
   for (const protocol of ["meta", "text"] as const) {
     operations(
       `with ASCII authentication, ${protocol} protocol`,
-      async () => {
-        const started = await start();
-        return {
-          server: started.server,
-          stop: async () => {
-            await started.stop();
-            rmSync(dirname(authfile), { recursive: true, force: true });
-          },
-        };
-      },
+      () => andRemove(start(), () => dirname(authfile)),
       false,
       { protocol, username: USER, password: PASSWORD },
     );
