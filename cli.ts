@@ -124,9 +124,10 @@ export async function main(io: CliIO): Promise<number> {
     }
     if (o.tls || o.ca) options.tls = o.ca ? { ca: await readFile(o.ca, "utf8") } : true;
     client = new Client(servers, options);
-    const command_ = COMMANDS[command];
-    if (!command_) throw new Usage(`unknown command ${JSON.stringify(command)}`);
-    return await command_(client, rest, o, io, options);
+    if (!Object.hasOwn(COMMANDS, command)) {
+      throw new Usage(`unknown command ${JSON.stringify(command)}`);
+    }
+    return await COMMANDS[command](client, rest, o, io, options);
   } catch (err) {
     if (err instanceof Usage) {
       io.stderr(`seed-memcached: ${err.message}\n\n${USAGE}\n`);

@@ -158,6 +158,7 @@ describe("command line", () => {
   test("usage errors are exit code 2: no command, unknown command, bad numbers, bad keys", async () => {
     assert.equal((await cli([])).code, 2);
     assert.match((await cli(["frobnicate"])).err, /unknown command "frobnicate"/);
+    assert.equal((await cli(["toString"])).code, 2);
     assert.equal((await on("touch", "k", "soon")).code, 2);
     assert.equal((await on("set", "k")).code, 2);
     const badKey = await on("get", "a key");
