@@ -46,9 +46,10 @@ export interface ConnectionOptions {
 }
 
 /**
- * The first request on every new socket, e.g. authentication. When `check`
- * says the reply is a failure, every request written behind it fails with
- * that status and the socket is closed.
+ * The first request on every new socket, e.g. authentication. Nothing else
+ * is written to the socket until it is answered; when `check` says the reply
+ * is a failure, every request waiting behind it fails with that status and
+ * the socket is closed.
  */
 export interface Hello {
   /** Writes the request's bytes. */
