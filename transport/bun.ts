@@ -63,6 +63,9 @@ export async function connectBun(
       };
     })
     : undefined;
+  // Awaited only once the socket opens: a connection that never opens must
+  // not leave its rejection unhandled.
+  handshake?.catch(() => {});
   const finish = (err?: SocketFailure) => {
     const write = pending;
     pending = undefined;
