@@ -8,7 +8,6 @@ import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster, isServerFailure } from "./cluster/mod.ts";
 import { parseServer } from "./cluster/servers.ts";
-import type { RequestSpec } from "./connection.ts";
 import {
   CacheMiss,
   type Error,
@@ -39,6 +38,7 @@ import {
   encodeMetaAsBinary,
 } from "./protocol/binary.ts";
 import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
+import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
 import {
   decodeKey,
@@ -76,8 +76,12 @@ import {
   touched,
   utf8,
 } from "./results.ts";
-import { defaultConnector } from "./transport/mod.ts";
+import { defaultConnector, runtime } from "./transport/mod.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
+
+// Small arrays as views of shared buffers pay off on V8 and cost on
+// JavaScriptCore (see protocol/slab.ts).
+shareBuffers(runtime !== "bun");
 
 /** A value from `gets`: the value and its cas token for {@linkcode Client.cas}. */
 export interface CasValue<T = unknown> {
@@ -775,18 +779,8 @@ export class Client {
     meta?: MetaParts<R>,
     extra?: { binary?: (w: ByteWriter) => void; keys?: readonly Uint8Array[] },
   ): Promise<R> {
-    const binary = extra?.binary;
-    const spec: RequestSpec = {
-      encode,
-      expect,
-      operation,
-      key,
-      timeout: millis(options?.timeout, "timeout", this.#timeout),
-      signal: signalOf(options),
-      refusable: REFUSABLE.has(operation),
-      alone: operation === "listKeys",
-      keys: extra?.keys,
-    };
+    const timeout = millis(options?.timeout, "timeout", this.#timeout);
+    const signal = signalOf(options);
     const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
     if (index < 0) {
       return Promise.reject(noServer(operation, key));
@@ -817,28 +811,34 @@ export class Client {
       }
       const useMeta = meta !== undefined && dialect !== "text" &&
         !(dialect === "meta" && meta.textOnMeta);
-      const parts = useMeta ? meta : { encode, expect, handle, opaque: undefined };
-      let request = spec;
-      if (parts === meta) {
+      let write = encode;
+      if (useMeta) {
         const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
-        request = {
-          ...spec,
-          encode: (w) => meta.encode(w, emit),
-          expect: meta.expect,
-          opaque: meta.opaque,
-        };
+        write = (w) => meta.encode(w, emit);
       } else if (dialect === "binary") {
-        if (!binary) {
+        if (!extra?.binary) {
           throw errorFor(Status.NOT_SUPPORTED, `${operation} has no binary protocol form`, {
             operation,
             key,
             server: this.#cluster.names[at],
           });
         }
-        request = { ...spec, encode: binary };
+        write = extra.binary;
       }
-      const reply = await this.#cluster.request(at, request);
-      return parts.handle(
+      // Built once per send, every field present, so every request has one shape.
+      const reply = await this.#cluster.request(at, {
+        encode: write,
+        expect: useMeta ? meta.expect : expect,
+        operation,
+        key,
+        timeout,
+        signal,
+        refusable: REFUSABLE.has(operation),
+        alone: operation === "listKeys",
+        keys: extra?.keys,
+        opaque: useMeta ? meta.opaque : undefined,
+      });
+      return (useMeta ? meta.handle : handle)(
         reply,
         () =>
           errorFor(reply.status, reply.meta?.debug ?? TEXT_OF[reply.line] ?? reply.line, {

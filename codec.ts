@@ -21,6 +21,7 @@
  * @module
  */
 import { Failure, NotSupportedError } from "./errors.ts";
+import { encodeText, owned } from "./protocol/slab.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
 export const Flags: Readonly<{
@@ -83,32 +84,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The default serializer: pylibmc's flags, as in the table above. */
 export const pylibmcSerializer: Serializer = Object.freeze({
-  serialize(value: unknown): Encoded {
-    switch (typeof value) {
-      case "string":
-        return { bytes: utf8.encode(value), flags: Flags.TEXT };
-      case "boolean":
-        return { bytes: utf8.encode(value ? "1" : "0"), flags: Flags.BOOLEAN };
-      case "bigint":
-        return { bytes: utf8.encode(String(value)), flags: Flags.INTEGER };
-      case "number":
-        if (Number.isSafeInteger(value)) {
-          return { bytes: utf8.encode(String(value)), flags: Flags.INTEGER };
-        }
-        if (!Number.isFinite(value)) {
-          throw new TypeError(`cannot store the number ${value}`);
-        }
-        return json(value);
-      case "object":
-        if (value instanceof Uint8Array) return { bytes: value, flags: 0 };
-        if (value instanceof ArrayBuffer) {
-          return { bytes: new Uint8Array(value), flags: 0 };
-        }
-        return json(value);
-      default:
-        throw new TypeError(`cannot store a value of type ${typeof value}`);
-    }
-  },
+  serialize: (value: unknown): Encoded => serializeWith(value, (text) => utf8.encode(text)),
 
   deserialize(bytes: Uint8Array, flags: number): unknown {
     switch (flags) {
@@ -138,7 +114,39 @@ export const pylibmcSerializer: Serializer = Object.freeze({
   },
 });
 
-function json(value: unknown): Encoded {
+/**
+ * pylibmc's serialization, with `encode` for text: the client's own codec
+ * passes one that writes into shared buffers (see protocol/slab.ts), whose
+ * bytes it only sends.
+ */
+function serializeWith(value: unknown, encode: (text: string) => Uint8Array): Encoded {
+  switch (typeof value) {
+    case "string":
+      return { bytes: encode(value), flags: Flags.TEXT };
+    case "boolean":
+      return { bytes: encode(value ? "1" : "0"), flags: Flags.BOOLEAN };
+    case "bigint":
+      return { bytes: encode(String(value)), flags: Flags.INTEGER };
+    case "number":
+      if (Number.isSafeInteger(value)) {
+        return { bytes: encode(String(value)), flags: Flags.INTEGER };
+      }
+      if (!Number.isFinite(value)) {
+        throw new TypeError(`cannot store the number ${value}`);
+      }
+      return json(value, encode);
+    case "object":
+      if (value instanceof Uint8Array) return { bytes: value, flags: 0 };
+      if (value instanceof ArrayBuffer) {
+        return { bytes: new Uint8Array(value), flags: 0 };
+      }
+      return json(value, encode);
+    default:
+      throw new TypeError(`cannot store a value of type ${typeof value}`);
+  }
+}
+
+function json(value: unknown, encode: (text: string) => Uint8Array): Encoded {
   let source: string | undefined;
   try {
     source = JSON.stringify(value);
@@ -148,7 +156,7 @@ function json(value: unknown): Encoded {
     });
   }
   if (source === undefined) throw new TypeError("cannot store the value as JSON");
-  return { bytes: utf8.encode(source), flags: Flags.TEXT | Flags.JSON };
+  return { bytes: encode(source), flags: Flags.TEXT | Flags.JSON };
 }
 
 function message(err: unknown): string {
@@ -220,7 +228,9 @@ export class Codec {
 
   /** Serializes a value; throws TypeError for one it cannot store. */
   serialize(value: unknown): Encoded {
-    const encoded = this.#serializer.serialize(value);
+    const encoded = this.#serializer === pylibmcSerializer
+      ? serializeWith(value, encodeText)
+      : this.#serializer.serialize(value);
     if (
       !(encoded?.bytes instanceof Uint8Array) ||
       !Number.isInteger(encoded.flags) || encoded.flags < 0 ||
@@ -248,7 +258,13 @@ export class Codec {
         this.#serializer.deserialize(plain, flags & ~Flags.ZLIB)
       );
     }
-    return this.#serializer.deserialize(bytes, flags);
+    // `bytes` may share its buffer (see protocol/slab.ts): bytes that reach
+    // a caller, or a serializer that may keep them, have a buffer of their own.
+    if (this.#serializer !== pylibmcSerializer) {
+      return this.#serializer.deserialize(owned(bytes), flags);
+    }
+    const value = pylibmcSerializer.deserialize(bytes, flags);
+    return value === bytes ? owned(bytes) : value;
   }
 }
 

@@ -17,6 +17,7 @@
  */
 import { type MetaCommand, type MetaReply, metaStatus } from "./meta.ts";
 import { Status } from "./status.ts";
+import { copyOf } from "./slab.ts";
 import type { Expect, Reply } from "./text.ts";
 import type { ByteWriter } from "./writer.ts";
 
@@ -322,7 +323,9 @@ export function packetToMeta(p: Packet): MetaReply {
   if (p.code === 0x00) {
     if (p.opcode === Opcode.NOOP) return { code: "MN", flags };
     if (get) {
-      flags.f = String(p.extras.length >= 4 ? new DataView(p.extras.buffer).getUint32(0) : 0);
+      flags.f = String(
+        p.extras.length >= 4 ? new DataView(p.extras.buffer, p.extras.byteOffset).getUint32(0) : 0,
+      );
       return { code: "VA", flags, value: p.value };
     }
     if (COUNTERS.has(p.opcode) && p.value.length === 8) {
@@ -434,9 +437,9 @@ export class BinaryReplyParser {
         code: view.getUint16(6),
         opaque: view.getUint32(12),
         cas: view.getBigUint64(16),
-        extras: buf.slice(body, body + extrasLength),
-        key: buf.slice(body + extrasLength, body + extrasLength + keyLength),
-        value: buf.slice(body + extrasLength + keyLength, next),
+        extras: copyOf(buf, body, body + extrasLength),
+        key: copyOf(buf, body + extrasLength, body + extrasLength + keyLength),
+        value: copyOf(buf, body + extrasLength + keyLength, next),
       };
       pos = next;
       const reply = this.#take(expect, packet);

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { allocate } from "./slab.ts";
+
 /** The longest key memcached accepts, in bytes. */
 export const MAX_KEY_LENGTH = 250;
 
@@ -28,7 +30,7 @@ export function encodeKey(key: string, prefix: string): Uint8Array | string {
   const full = prefix + key;
   if (full.length === 0) return "is empty";
   // Most keys are ASCII: encode them while checking, without a TextEncoder call.
-  const ascii = full.length <= MAX_KEY_LENGTH ? new Uint8Array(full.length) : undefined;
+  const ascii = full.length <= MAX_KEY_LENGTH ? allocate(full.length) : undefined;
   let isAscii = ascii !== undefined;
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);

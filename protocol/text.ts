@@ -10,6 +10,7 @@
  */
 import { isMetaLine, type MetaReply, metaStatus, parseMetaLine } from "./meta.ts";
 import { Status } from "./status.ts";
+import { copyOf } from "./slab.ts";
 import type { ByteWriter } from "./writer.ts";
 
 /** The storage commands: each stores one item. */
@@ -296,7 +297,7 @@ export class TextReplyParser {
               this.used = pos - start;
               return undefined;
             }
-            reply.value = buf.slice(next, next + parsed.size);
+            reply.value = copyOf(buf, next, next + parsed.size);
             after = blockEnd;
           }
         } else {
@@ -348,7 +349,7 @@ export class TextReplyParser {
         const item: Item = {
           key: EMPTY,
           flags: lastFlags,
-          value: buf.slice(next, next + bytes),
+          value: copyOf(buf, next, next + bytes),
           cas: lastCas,
         };
         this.#name(item, buf, keys);
@@ -400,7 +401,7 @@ export class TextReplyParser {
         return;
       }
     }
-    item.key = buf.slice(from, from + length);
+    item.key = copyOf(buf, from, from + length);
   }
 
   /** Parses metadump lines, which end in LF alone, up to `END`. */

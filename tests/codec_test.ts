@@ -76,6 +76,20 @@ describe("codec", () => {
     assert.deepEqual(deserialize(bytes("12a"), 4), bytes("12a"));
   });
 
+  test("raw bytes read from a shared buffer come back in a buffer of their own", () => {
+    const codec = new Codec(pylibmcSerializer, undefined, 1 << 20);
+    const shared = new Uint8Array(64).subarray(8, 11);
+    const value = codec.decode(shared, 0) as Uint8Array;
+    assert.equal(value.buffer.byteLength, 3);
+  });
+
+  test("a custom serializer is handed bytes with a buffer of their own", () => {
+    let seen: Uint8Array | undefined;
+    const custom = { serialize: serialize, deserialize: (b: Uint8Array) => (seen = b) };
+    new Codec(custom, undefined, 1 << 20).decode(new Uint8Array(64).subarray(8, 11), 16);
+    assert.equal(seen?.buffer.byteLength, 3);
+  });
+
   test("compression keeps a value only when it gets smaller and adds flag 8", async () => {
     const codec = new Codec(pylibmcSerializer, { threshold: 10 }, 1 << 20);
     const long = codec.serialize("x".repeat(1000));
