@@ -151,6 +151,13 @@ export class Connection {
   /** That hello's request. */
   #hello?: Pending;
 
+  /**
+   * When its pool saw it go idle (milliseconds since the epoch), or 0 while
+   * it is in use: kept here by the pool, which closes connections idle for
+   * too long.
+   */
+  idleSince = 0;
+
   /** Makes a connection; nothing is opened until the first request. */
   constructor(address: Address, options: ConnectionOptions) {
     this.#address = address;
@@ -176,7 +183,7 @@ export class Connection {
    * the caller saw fail could land after one it saw succeed.
    */
   holds(key: string): boolean {
-    return this.#abandonedKeys.has(key);
+    return this.#abandonedKeys.size > 0 && this.#abandonedKeys.has(key);
   }
 
   /** Whether {@linkcode close} was called. */

@@ -35,7 +35,6 @@ export class ConnectionPool {
   readonly #lonely = new Set<Connection>();
   readonly #connections: Connection[] = [];
   /** Idle connections, with when each went idle. */
-  readonly #idleSince = new Map<Connection, number>();
   #sweeper?: ReturnType<typeof setTimeout>;
   #closed = false;
 
@@ -83,7 +82,6 @@ export class ConnectionPool {
     this.#closed = true;
     clearTimeout(this.#sweeper);
     this.#sweeper = undefined;
-    this.#idleSince.clear();
     for (const connection of this.#connections.splice(0)) connection.close();
     for (const connection of this.#lonely) connection.close();
   }
@@ -101,7 +99,7 @@ export class ConnectionPool {
   }
 
   #use(connection: Connection): Connection {
-    this.#idleSince.delete(connection);
+    connection.idleSince = 0;
     return connection;
   }
 
@@ -120,8 +118,8 @@ export class ConnectionPool {
    * clear a timer each time.
    */
   #onIdle(connection: Connection): void {
-    if (this.#closed || this.#idleSince.has(connection)) return;
-    this.#idleSince.set(connection, Date.now());
+    if (this.#closed || connection.idleSince !== 0) return;
+    connection.idleSince = Date.now();
     if (this.#sweeper === undefined) this.#sweep(this.#options.idleTimeout);
   }
 
@@ -130,16 +128,18 @@ export class ConnectionPool {
       this.#sweeper = undefined;
       const now = Date.now();
       let next = Infinity;
-      for (const [connection, since] of this.#idleSince) {
-        const due = since + this.#options.idleTimeout;
+      for (const connection of [...this.#connections]) {
+        if (connection.idleSince === 0) continue;
+        const due = connection.idleSince + this.#options.idleTimeout;
         if (due > now && connection.load === 0) {
           next = Math.min(next, due);
           continue;
         }
-        this.#idleSince.delete(connection);
-        if (connection.load > 0) continue;
-        const at = this.#connections.indexOf(connection);
-        if (at >= 0) this.#connections.splice(at, 1);
+        if (connection.load > 0) {
+          connection.idleSince = 0;
+          continue;
+        }
+        this.#connections.splice(this.#connections.indexOf(connection), 1);
         connection.close();
       }
       if (next < Infinity) this.#sweep(next - now);

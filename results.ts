@@ -44,9 +44,15 @@ export function itemOf(k: Uint8Array, meta: MetaReply): Item {
 
 /** The flags of an `ms` for a storage verb. */
 export function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bigint): string[] {
-  const mode = { set: "S", add: "E", replace: "R", append: "A", prepend: "P", cas: "S" }[verb];
-  return [`F${flags}`, `T${ttl}`, `M${mode}`, ...(cas === undefined ? [] : [`C${cas}`])];
+  // Client flags 0, no expiry and mode S are what the server assumes: not sent.
+  const out = flags === 0 ? [] : [`F${flags}`];
+  if (ttl !== 0) out.push(`T${ttl}`);
+  if (verb !== "set" && verb !== "cas") out.push(`M${MODES[verb]}`);
+  if (cas !== undefined) out.push(`C${cas}`);
+  return out;
 }
+
+const MODES = { add: "E", replace: "R", append: "A", prepend: "P" };
 
 /** The result of an `ms`: `false` for NS and EX, NotFound for NF. */
 export function metaStored(meta: MetaReply, fail: () => Error): boolean {

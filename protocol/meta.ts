@@ -36,18 +36,15 @@ export function encodeMeta(
   data?: Uint8Array,
   base64 = false,
 ): void {
-  w.ascii(command);
+  // Few writer calls: the text around the key is written as one string each.
+  let rest = data ? ` ${data.length}` : "";
+  if (base64) rest += " b";
+  for (const flag of flags) rest += " " + flag;
   if (key) {
-    w.ascii(" ");
+    w.ascii(command + " ");
     w.bytes(key);
-  }
-  if (data) w.ascii(` ${data.length}`);
-  if (base64) w.ascii(" b");
-  for (const flag of flags) {
-    w.ascii(" ");
-    w.ascii(flag);
-  }
-  w.ascii("\r\n");
+    w.ascii(rest + "\r\n");
+  } else w.ascii(command + rest + "\r\n");
   if (data) {
     w.bytes(data);
     w.ascii("\r\n");
