@@ -324,13 +324,19 @@ export class Client {
    * the same tick without options of their own are sent as one multi-key
    * `get` (a key asked twice is asked once), unless `batchGets` is off.
    */
-  async get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+  get<T = unknown>(key: string, options?: CallOptions): Promise<T | undefined> {
+    // Not an async function: a batched get is the hot path, and an async
+    // wrapper around its promise would add a promise and a frame per call.
     if (
       this.#batchGets && !this.#replicated &&
-      (options === undefined || Object.keys(options).length === 0)
+      (options === undefined || (options !== null && Object.keys(options).length === 0))
     ) {
-      return await this.#batched(key) as T | undefined;
+      return this.#batched(key) as Promise<T | undefined>;
     }
+    return this.#getValue(key, options);
+  }
+
+  async #getValue<T>(key: string, options?: CallOptions): Promise<T | undefined> {
     const hit = await this.#getOne(
       "get",
       key,
@@ -1070,7 +1076,12 @@ export class Client {
 
   /** Adds a get to this tick's batch for its server. */
   #batched(key: string): Promise<unknown> {
-    const k = this.#key(key, "get");
+    let k: Uint8Array;
+    try {
+      k = this.#key(key, "get");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const index = this.#cluster.indexFor(k);
     if (index < 0) {
       return Promise.reject(noServer("get", key));
