@@ -43,20 +43,25 @@ export function oneAtATime(key: Uint8Array): number {
   return (h + (h << 15)) >>> 0;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
+/** The CRC-32 table, built on first use: a loop at import would start the JIT in every process. */
+let crcTable: Uint32Array | undefined;
+
+function crcTableOf(): Uint32Array {
+  if (crcTable) return crcTable;
+  crcTable = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+    crcTable[n] = c >>> 0;
   }
-  return table;
-})();
+  return crcTable;
+}
 
 /** CRC-32, reduced as libmemcached does to 15 bits: `(~crc >> 16) & 0x7fff`. */
 export function crc(key: Uint8Array): number {
   let c = 0xffffffff;
-  for (const byte of key) c = (c >>> 8) ^ CRC_TABLE[(c ^ byte) & 0xff];
+  const table = crcTableOf();
+  for (const byte of key) c = (c >>> 8) ^ table[(c ^ byte) & 0xff];
   return ((~c >>> 0) >>> 16) & 0x7fff;
 }
 
