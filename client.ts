@@ -532,59 +532,63 @@ export class Client {
     const wanted = new Map<string, Uint8Array>();
     for (const key of keys) wanted.set(key, this.#key(key, "getMulti"));
     const all = [...wanted.keys()];
+    const encoded = [...wanted.values()];
     const errors = new Map<string, Error>();
-    const batches: { index: number; keys: string[] }[] = [];
-    for (const [index, group] of this.#group(all, wanted, "getMulti", errors)) {
+    // Each batch knows where its keys stand in `all`, so that hits land in
+    // the order asked without a lookup by key.
+    const batches: { index: number; keys: string[]; at: number[] }[] = [];
+    for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        batches.push({ index, keys: group.slice(i, i + KEYS_PER_GET) });
+        const at = group.slice(i, i + KEYS_PER_GET);
+        batches.push({ index, keys: at.map((i) => all[i]), at });
       }
     }
-    const outcomes = await Promise.allSettled(batches.map(({ index, keys }) =>
-      this.#multiGet(
-        "getMulti",
-        undefined,
-        options,
-        index,
-        "read",
-        keys.map((key) => wanted.get(key)!),
-      )
-    ));
-    const found = new Map<string, Item>();
+    const outcomes = await Promise.allSettled(
+      batches.map(({ index, at }) =>
+        this.#multiGet("getMulti", undefined, options, index, "read", at.map((i) => encoded[i]))
+      ),
+    );
+    const hits: (Item | undefined)[] = new Array(all.length);
+    let strays: Map<string, number> | undefined;
     outcomes.forEach((outcome, i) => {
       if (outcome.status === "rejected") {
         for (const key of batches[i].keys) errors.set(key, outcome.reason);
         return;
       }
       for (const item of outcome.value) {
-        const key = item.index === undefined
-          ? decodeKey(item.key).slice(this.#prefix.length)
-          : batches[i].keys[item.index];
-        found.set(key, item);
+        if (item.index !== undefined) {
+          hits[batches[i].at[item.index]] = item;
+          continue;
+        }
+        // An item out of order names its key: find it by name.
+        strays ??= new Map(all.map((key, at) => [key, at]));
+        const at = strays.get(decodeKey(item.key).slice(this.#prefix.length));
+        if (at !== undefined) hits[at] = item;
       }
     });
-    const results = new Map<string, T>();
+    const values: unknown[] = new Array(all.length).fill(MISS);
     const inflating: Promise<void>[] = [];
-    for (const key of all) {
-      const item = found.get(key);
+    for (let i = 0; i < all.length; i++) {
+      const item = hits[i];
       if (!item) continue;
-      const keep = (value: unknown) => {
-        if (value !== MISS) results.set(key, value as T);
-      };
-      const lose = (err: unknown) => void errors.set(key, err as Error);
+      const key = all[i];
       try {
         const value = this.#decode(item, "getMulti", key);
-        if (value instanceof Promise) inflating.push(value.then(keep, lose));
-        else keep(value);
+        if (!(value instanceof Promise)) values[i] = value;
+        else {
+          inflating.push(value.then(
+            (inflated) => void (values[i] = inflated),
+            (err) => void errors.set(key, err as Error),
+          ));
+        }
       } catch (err) {
-        lose(err);
+        errors.set(key, err as Error);
       }
     }
-    if (inflating.length) {
-      await Promise.all(inflating);
-      // Decompressed values finish out of order: restore the order asked.
-      const ordered = new Map<string, T>();
-      for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
-      return settle(ordered, errors, "getMulti", all.length);
+    if (inflating.length) await Promise.all(inflating);
+    const results = new Map<string, T>();
+    for (let i = 0; i < all.length; i++) {
+      if (values[i] !== MISS) results.set(all[i], values[i] as T);
     }
     return settle(results, errors, "getMulti", all.length);
   }
@@ -1018,23 +1022,26 @@ export class Client {
     };
   }
 
-  /** The keys grouped by server index; keys with no server get NoServers in `errors`. */
+  /**
+   * The positions of `keys` (encoded as `encoded`, in the same order) grouped
+   * by server index; keys with no server get NoServers in `errors`.
+   */
   #group(
     keys: readonly string[],
-    encoded: Map<string, Uint8Array>,
+    encoded: readonly Uint8Array[],
     operation: string,
     errors: Map<string, Error>,
-  ): Map<number, string[]> {
-    const groups = new Map<number, string[]>();
-    for (const key of keys) {
-      const index = this.#cluster.indexFor(encoded.get(key)!);
+  ): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    for (let at = 0; at < keys.length; at++) {
+      const index = this.#cluster.indexFor(encoded[at]);
       if (index < 0) {
-        errors.set(key, noServer(operation, key));
+        errors.set(keys[at], noServer(operation, keys[at]));
         continue;
       }
       const group = groups.get(index);
-      if (group) group.push(key);
-      else groups.set(index, [key]);
+      if (group) group.push(at);
+      else groups.set(index, [at]);
     }
     return groups;
   }
@@ -1193,20 +1200,13 @@ export class Client {
    * values settle without extra turns of the event loop.
    */
   #decode(item: Item, operation: string, key: string): unknown {
-    const fail = (err: unknown) => {
-      if (err instanceof CacheMiss) return MISS;
-      if (err instanceof globalThis.Error && "status" in err) throw err;
-      throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
-        operation,
-        key,
-        cause: err,
-      });
-    };
     try {
       const value = this.#codec.decode(item.value, item.flags);
-      return value instanceof Promise ? value.catch(fail) : value;
+      return value instanceof Promise
+        ? value.catch((err) => decodeFailure(err, operation, key))
+        : value;
     } catch (err) {
-      return fail(err);
+      return decodeFailure(err, operation, key);
     }
   }
 
@@ -1360,64 +1360,69 @@ export class Client {
     const all = [...keys.keys()];
     const errors = new Map<string, Error>();
     const results = new Map<string, boolean>();
-    await Promise.all([...this.#group(all, keys, operation, errors)].map(async ([index, group]) => {
-      let dialect: Dialect;
-      try {
-        dialect = await this.#dialect(index);
-      } catch (err) {
-        for (const key of group) errors.set(key, err as Error);
-        return;
-      }
-      if (dialect === "text") {
-        const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
-        outcomes.forEach((o, i) =>
-          o.status === "fulfilled" ? results.set(group[i], o.value) : errors.set(group[i], o.reason)
-        );
-        return;
-      }
-      const base = this.#opaque(group.length);
-      const parts: MetaParts<Map<string, boolean>> = {
-        encode: (w, emit) => {
-          group.forEach((key, i) =>
-            quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
+    await Promise.all(
+      [...this.#group(all, [...keys.values()], operation, errors)].map(async ([index, at]) => {
+        const group = at.map((i) => all[i]);
+        let dialect: Dialect;
+        try {
+          dialect = await this.#dialect(index);
+        } catch (err) {
+          for (const key of group) errors.set(key, err as Error);
+          return;
+        }
+        if (dialect === "text") {
+          const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
+          outcomes.forEach((o, i) =>
+            o.status === "fulfilled"
+              ? results.set(group[i], o.value)
+              : errors.set(group[i], o.reason)
           );
-          emit(w, "mn", undefined, []);
-        },
-        expect: "metaBatch",
-        only: "a quiet batch needs the meta protocol",
-        handle: (reply, fail) => {
-          const done = new Map(group.map((key) => [key, true]));
-          for (const meta of reply.metas ?? []) {
-            const key = meta.flags.O === undefined
-              ? undefined
-              : group[(Number(meta.flags.O) - base) >>> 0];
-            if (key === undefined || meta.code === "ER") {
-              reply.status = meta.status ?? Status.PROTOCOL_ERROR;
-              reply.line = meta.debug ?? `${meta.code} for no key of this request`;
-              throw fail();
+          return;
+        }
+        const base = this.#opaque(group.length);
+        const parts: MetaParts<Map<string, boolean>> = {
+          encode: (w, emit) => {
+            group.forEach((key, i) =>
+              quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
+            );
+            emit(w, "mn", undefined, []);
+          },
+          expect: "metaBatch",
+          only: "a quiet batch needs the meta protocol",
+          handle: (reply, fail) => {
+            const done = new Map(group.map((key) => [key, true]));
+            for (const meta of reply.metas ?? []) {
+              const key = meta.flags.O === undefined
+                ? undefined
+                : group[(Number(meta.flags.O) - base) >>> 0];
+              if (key === undefined || meta.code === "ER") {
+                reply.status = meta.status ?? Status.PROTOCOL_ERROR;
+                reply.line = meta.debug ?? `${meta.code} for no key of this request`;
+                throw fail();
+              }
+              done.set(key, outcome(meta, fail));
             }
-            done.set(key, outcome(meta, fail));
-          }
-          return done;
-        },
-      };
-      try {
-        const done = await this.#run(
-          operation,
-          undefined,
-          options,
-          index,
-          "one",
-          () => {},
-          "metaBatch",
-          parts.handle,
-          parts,
-        );
-        for (const [key, ok] of done) results.set(key, ok);
-      } catch (err) {
-        for (const key of group) errors.set(key, err as Error);
-      }
-    }));
+            return done;
+          },
+        };
+        try {
+          const done = await this.#run(
+            operation,
+            undefined,
+            options,
+            index,
+            "one",
+            () => {},
+            "metaBatch",
+            parts.handle,
+            parts,
+          );
+          for (const [key, ok] of done) results.set(key, ok);
+        } catch (err) {
+          for (const key of group) errors.set(key, err as Error);
+        }
+      }),
+    );
     const ordered = new Map<string, boolean>();
     for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
     return settle(ordered, errors, operation, all.length);
@@ -1449,6 +1454,17 @@ export class Client {
 const MISS = Symbol("miss");
 
 /** The error for a key when every server is out of the placement. */
+/** MISS when a deserializer threw CacheMiss; otherwise the error a failed decode is. */
+function decodeFailure(err: unknown, operation: string, key: string): typeof MISS {
+  if (err instanceof CacheMiss) return MISS;
+  if (err instanceof globalThis.Error && "status" in err) throw err;
+  throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
+    operation,
+    key,
+    cause: err,
+  });
+}
+
 function noServer(operation: string, key: string | undefined): Error {
   return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
 }
