@@ -85,7 +85,10 @@ export class Cluster {
    * as libmemcached computes it; -1 when every server is ejected.
    */
   indexFor(key: Uint8Array): number {
-    if (Date.now() >= this.#rebuildAt) this.#ring = this.#build();
+    // Infinity while no server is ejected: no clock read per key then.
+    if (this.#rebuildAt !== Infinity && Date.now() >= this.#rebuildAt) {
+      this.#ring = this.#build();
+    }
     if (this.#ring.empty) return -1;
     return this.#servers.length === 1 ? 0 : this.#ring.pick(this.#hash(key));
   }
