@@ -951,7 +951,7 @@ export class Client {
   ): MetaParts<R> {
     const opaque = String(this.#opaque());
     return {
-      encode: (w, emit) => emit(w, command, k, [...flags, `O${opaque}`], data),
+      encode: (w, emit) => emit(w, command, k, flags.concat("O" + opaque), data),
       expect: "meta",
       opaque,
       handle: (reply, fail) => {

@@ -273,7 +273,9 @@ export class Connection {
     w.reset();
     const now = Date.now();
     let sent = 0;
-    for (const p of this.#queued) {
+    const queued = this.#queued;
+    for (let i = 0; i < queued.length; i++) {
+      const p = queued[i];
       sent++;
       if (p.state !== QUEUED) continue;
       p.spec.encode(w);

@@ -88,7 +88,9 @@ export class ConnectionPool {
 
   #pick(key: string | undefined): Connection {
     let best: Connection | undefined;
-    for (const connection of this.#connections) {
+    const connections = this.#connections;
+    for (let i = 0; i < connections.length; i++) {
+      const connection = connections[i];
       if (key !== undefined && connection.holds(key)) return this.#use(connection);
       if (!best || connection.load < best.load) best = connection;
     }

@@ -39,7 +39,7 @@ export function encodeMeta(
   // Few writer calls: the text around the key is written as one string each.
   let rest = data ? ` ${data.length}` : "";
   if (base64) rest += " b";
-  for (const flag of flags) rest += " " + flag;
+  for (let i = 0; i < flags.length; i++) rest += " " + flags[i];
   if (key) {
     w.ascii(command + " ");
     w.bytes(key);

@@ -46,9 +46,9 @@ export function encodeRetrieve(
   keys: readonly Uint8Array[],
 ): void {
   w.ascii(verb);
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
     w.ascii(" ");
-    w.bytes(key);
+    w.bytes(keys[i]);
   }
   w.ascii("\r\n");
 }

@@ -47,9 +47,16 @@ export class ByteWriter {
 
   /** Appends bytes. */
   bytes(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
-    this.#buf.set(bytes, this.length);
-    this.length += bytes.length;
+    const n = bytes.length;
+    this.#reserve(n);
+    if (n > 32) {
+      this.#buf.set(bytes, this.length);
+    } else {
+      // A key: a plain loop beats set()'s fixed cost at this size.
+      const buf = this.#buf;
+      for (let i = 0, at = this.length; i < n; i++) buf[at++] = bytes[i];
+    }
+    this.length += n;
   }
 
   /** Appends an unsigned integer of `size` bytes (1, 2 or 4), big-endian. */
