@@ -37,6 +37,11 @@ export interface ConnectionOptions {
   stallTimeout: number;
   /** Called whenever the connection has nothing queued or in flight any more. */
   onIdle?: (connection: Connection) => void;
+  /**
+   * Told of each request's outcome as it settles, before its caller is:
+   * the reply (whatever its status), or else the error it failed with.
+   */
+  onSettled?: (spec: RequestSpec, reply: Reply | undefined, err: unknown) => void;
   /** Whether replies are binary-protocol packets rather than text. */
   binary?: boolean;
   /** A request sent first on every new socket, before any other. */
@@ -521,6 +526,7 @@ export class Connection {
     if (p.state === DONE) return;
     p.state = DONE;
     if (p.onAbort) p.spec.signal?.removeEventListener("abort", p.onAbort);
+    this.#options.onSettled?.(p.spec, reply, err);
     if (reply) p.resolve(reply);
     else p.reject(err);
   }

@@ -70,7 +70,12 @@ export class Cluster {
     this.#behaviors = behaviors;
     this.#hash = hashes[behaviors.hash];
     this.names = servers.map(addressName);
-    this.#pools = servers.map((server) => new ConnectionPool(server, options));
+    this.#pools = servers.map((server, index) =>
+      new ConnectionPool(server, {
+        ...options,
+        onSettled: (spec, reply, err) => this.#settled(index, spec, reply, err),
+      })
+    );
     this.#health = servers.map(() => ({ failures: 0, downUntil: 0, ejected: false }));
     this.#ring = this.#build();
   }
@@ -125,16 +130,16 @@ export class Cluster {
         ),
       );
     }
-    return this.#pools[index].request(spec).then(
-      (reply) => {
-        health.failures = 0;
-        return reply;
-      },
-      (err) => {
-        if (isServerFailure(err) && !spec.signal?.aborted && !this.#closed) this.#failed(index);
-        throw err;
-      },
-    );
+    return this.#pools[index].request(spec);
+  }
+
+  /**
+   * Keeps a server's run of failures from each request's outcome, told by
+   * its connection as the request settles (no promise per request for it).
+   */
+  #settled(index: number, spec: RequestSpec, reply: Reply | undefined, err: unknown): void {
+    if (reply) this.#health[index].failures = 0;
+    else if (isServerFailure(err) && !spec.signal?.aborted && !this.#closed) this.#failed(index);
   }
 
   /** Closes every connection. */
