@@ -1246,30 +1246,39 @@ export class Client {
     return encoded;
   }
 
-  async #store(
+  /**
+   * Not an async function: a store is a hot path, and an async function
+   * returning the request's promise would add turns of the event loop
+   * between the reply and the caller. Bad arguments still reject.
+   */
+  #store(
     verb: StoreVerb,
     key: string,
     value: unknown,
     options?: StoreOptions,
     cas?: bigint,
   ): Promise<boolean> {
-    checkNames(options, STORE, verb);
-    const k = this.#key(key, verb);
-    const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
-    let encoded = this.#encode(verb, key, value);
-    if (encoded instanceof Promise) encoded = await encoded;
-    const { bytes, flags } = encoded;
-    return this.#run(
-      verb,
-      key,
-      options,
-      k,
-      verb === "cas" ? "one" : "write",
-      (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
-      "line",
-      stored,
-      this.#meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
-    );
+    try {
+      checkNames(options, STORE, verb);
+      const k = this.#key(key, verb);
+      const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
+      const send = ({ bytes, flags }: Encoded) =>
+        this.#run(
+          verb,
+          key,
+          options,
+          k,
+          verb === "cas" ? "one" : "write",
+          (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
+          "line",
+          stored,
+          this.#meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
+        );
+      const encoded = this.#encode(verb, key, value);
+      return encoded instanceof Promise ? encoded.then(send) : send(encoded);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   async #storeMulti(
