@@ -163,7 +163,20 @@ function message(err: unknown): string {
   return err instanceof globalThis.Error ? err.message : String(err);
 }
 
+/**
+ * Deno's strict decoder costs about 2.5 times its lenient one (measured at
+ * 100 bytes); elsewhere the two cost the same.
+ */
+const lenientFirst = "Deno" in globalThis;
+const lenientUtf8 = new TextDecoder();
+
+/** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */
 function text(bytes: Uint8Array): string | undefined {
+  if (lenientFirst) {
+    const decoded = lenientUtf8.decode(bytes);
+    // Invalid bytes decode to U+FFFD: only then is the strict answer needed.
+    if (!decoded.includes("\uFFFD")) return decoded;
+  }
   try {
     return strictUtf8.decode(bytes);
   } catch {

@@ -66,6 +66,12 @@ describe("codec", () => {
     }
   });
 
+  test("text that holds U+FFFD itself reads back as text; invalid UTF-8 next to it as bytes", () => {
+    assert.equal(deserialize(bytes("a\uFFFDb"), 16), "a\uFFFDb");
+    const mixed = new Uint8Array([...bytes("\uFFFD"), 0xff]);
+    assert.deepEqual(deserialize(mixed, 16), mixed);
+  });
+
   test("pickles, unknown flags and undecodable payloads come back as raw bytes", () => {
     const raw = bytes("\x80\x04K\x01.");
     assert.deepEqual(deserialize(raw, Flags.PICKLE), raw);
