@@ -548,12 +548,12 @@ export class Client {
     for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
         const at = group.slice(i, i + KEYS_PER_GET);
-        batches.push({ index, keys: at.map((i) => all[i]), at });
+        batches.push({ index, keys: at.map((p) => all[p]), at });
       }
     }
     const outcomes = await Promise.allSettled(
       batches.map(({ index, at }) =>
-        this.#multiGet("getMulti", undefined, options, index, "read", at.map((i) => encoded[i]))
+        this.#multiGet("getMulti", undefined, options, index, "read", at.map((p) => encoded[p]))
       ),
     );
     const hits: (Item | undefined)[] = new Array(all.length);

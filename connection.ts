@@ -39,7 +39,8 @@ export interface ConnectionOptions {
   onIdle?: (connection: Connection) => void;
   /**
    * Told of each request's outcome as it settles, before its caller is:
-   * the reply (whatever its status), or else the error it failed with.
+   * the reply (whatever its status), or else the error it failed with. The
+   * `hello` is not reported: it is the connection's own.
    */
   onSettled?: (spec: RequestSpec, reply: Reply | undefined, err: unknown) => void;
   /** Whether replies are binary-protocol packets rather than text. */
@@ -118,6 +119,8 @@ interface Pending {
   sentAt?: number;
   /** Whether the caller gave up on it after it was written. */
   abandoned?: boolean;
+  /** The connection's own login: its outcome is not reported to `onSettled`. */
+  own?: boolean;
 }
 
 /**
@@ -391,6 +394,7 @@ export class Connection {
       spec,
       state: QUEUED,
       deadline,
+      own: true,
       resolve: (reply) => {
         const failure = hello.check(reply);
         if (failure && socket === this.#socket) {
@@ -526,7 +530,7 @@ export class Connection {
     if (p.state === DONE) return;
     p.state = DONE;
     if (p.onAbort) p.spec.signal?.removeEventListener("abort", p.onAbort);
-    this.#options.onSettled?.(p.spec, reply, err);
+    if (!p.own) this.#options.onSettled?.(p.spec, reply, err);
     if (reply) p.resolve(reply);
     else p.reject(err);
   }
