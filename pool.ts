@@ -34,7 +34,7 @@ export class ConnectionPool {
   /** Connections of requests sent alone, until they are answered. */
   readonly #lonely = new Set<Connection>();
   readonly #connections: Connection[] = [];
-  /** Idle connections, with when each went idle. */
+  /** The one timer that closes connections idle for `idleTimeout`. */
   #sweeper?: ReturnType<typeof setTimeout>;
   #closed = false;
 
