@@ -544,11 +544,10 @@ export class Client {
     const errors = new Map<string, Error>();
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
-    const batches: { index: number; keys: string[]; at: number[] }[] = [];
+    const batches: { index: number; at: number[] }[] = [];
     for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        const at = group.slice(i, i + KEYS_PER_GET);
-        batches.push({ index, keys: at.map((p) => all[p]), at });
+        batches.push({ index, at: group.slice(i, i + KEYS_PER_GET) });
       }
     }
     const outcomes = await Promise.allSettled(
@@ -560,7 +559,7 @@ export class Client {
     let strays: Map<string, number> | undefined;
     outcomes.forEach((outcome, i) => {
       if (outcome.status === "rejected") {
-        for (const key of batches[i].keys) errors.set(key, outcome.reason);
+        for (const at of batches[i].at) errors.set(all[at], outcome.reason);
         return;
       }
       const items = outcome.value;
