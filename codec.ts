@@ -22,6 +22,7 @@
  */
 import { Failure, NotSupportedError } from "./errors.ts";
 import { encodeText, owned } from "./protocol/slab.ts";
+import { runtime } from "./transport/mod.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
 export const Flags: Readonly<{
@@ -167,7 +168,7 @@ function message(err: unknown): string {
  * Deno's strict decoder costs about 2.5 times its lenient one (measured at
  * 100 bytes); elsewhere the two cost the same.
  */
-const lenientFirst = "Deno" in globalThis;
+const lenientFirst = runtime === "deno";
 const lenientUtf8 = new TextDecoder();
 
 /** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */
