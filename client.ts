@@ -274,6 +274,7 @@ export class Client {
     this.#cluster = new Cluster(parsed, behaviors, {
       connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
+      textFlags: this.#codec.textFlags,
       connector: options.connector ?? defaultConnector,
       socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
       stallTimeout: this.#timeout,
@@ -1211,7 +1212,9 @@ export class Client {
    */
   #decode(item: Item, operation: string, key: string): unknown {
     try {
-      const value = this.#codec.decode(item.value, item.flags);
+      const value = item.text !== undefined
+        ? this.#codec.decodeText(item.text, item.flags)
+        : this.#codec.decode(item.value, item.flags);
       return value instanceof Promise
         ? value.catch((err) => decodeFailure(err, operation, key))
         : value;

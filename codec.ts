@@ -88,30 +88,11 @@ export const pylibmcSerializer: Serializer = Object.freeze({
   serialize: (value: unknown): Encoded => serializeWith(value, (text) => utf8.encode(text)),
 
   deserialize(bytes: Uint8Array, flags: number): unknown {
-    switch (flags) {
-      case 0:
-        return bytes;
-      case Flags.TEXT:
-        return text(bytes) ?? bytes;
-      case Flags.TEXT | Flags.JSON: {
-        const source = text(bytes);
-        if (source === undefined) return bytes;
-        try {
-          return JSON.parse(source);
-        } catch {
-          return bytes;
-        }
-      }
-      case Flags.INTEGER:
-        return integer(bytes) ?? bytes;
-      case Flags.BOOLEAN: {
-        const n = integer(bytes);
-        if (n === undefined) return bytes;
-        return n === 0 || n === 1 ? n === 1 : n;
-      }
-      default:
-        return bytes;
-    }
+    if (!TEXT_FLAGS.includes(flags)) return bytes;
+    const source = text(bytes);
+    if (source === undefined) return bytes;
+    const value = fromText(source, flags);
+    return value === UNREADABLE ? bytes : value;
   },
 });
 
@@ -185,12 +166,44 @@ function text(bytes: Uint8Array): string | undefined {
   }
 }
 
-function integer(bytes: Uint8Array): number | bigint | undefined {
-  if (bytes.length > 40) return undefined;
+/** The flags whose values the default serializer reads as text. */
+const TEXT_FLAGS: readonly number[] = [
+  Flags.TEXT,
+  Flags.TEXT | Flags.JSON,
+  Flags.INTEGER,
+  Flags.BOOLEAN,
+];
+
+/** What {@linkcode fromText} returns for text its flags cannot read: the bytes are the value. */
+const UNREADABLE = Symbol("unreadable");
+
+/** The value stored as `source` with one of the {@linkcode TEXT_FLAGS}. */
+function fromText(source: string, flags: number): unknown {
+  switch (flags) {
+    case Flags.TEXT:
+      return source;
+    case Flags.TEXT | Flags.JSON:
+      try {
+        return JSON.parse(source);
+      } catch {
+        return UNREADABLE;
+      }
+    case Flags.INTEGER:
+      return integer(source) ?? UNREADABLE;
+    default: {
+      const n = integer(source);
+      if (n === undefined) return UNREADABLE;
+      return n === 0 || n === 1 ? n === 1 : n;
+    }
+  }
+}
+
+function integer(source: string): number | bigint | undefined {
+  if (source.length > 40) return undefined;
   // memcached pads a decremented number with spaces instead of shrinking it.
-  const digits = String.fromCharCode(...bytes).trimEnd();
-  if (!/^-?\d{1,30}$/.test(digits)) return undefined;
-  const n = BigInt(digits);
+  const digits = /^(-?\d{1,30}) *$/.exec(source);
+  if (!digits) return undefined;
+  const n = BigInt(digits[1]);
   return n >= BigInt(Number.MIN_SAFE_INTEGER) &&
       n <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(n)
@@ -263,6 +276,23 @@ export class Codec {
     return packed.length < encoded.bytes.length
       ? { bytes: packed, flags: encoded.flags | Flags.ZLIB }
       : encoded;
+  }
+
+  /**
+   * The flags of values {@linkcode decodeText} can read from their text:
+   * the default serializer's textual ones, none for a custom serializer.
+   */
+  get textFlags(): readonly number[] {
+    return this.#serializer === pylibmcSerializer ? TEXT_FLAGS : [];
+  }
+
+  /**
+   * Reads back a stored value given as its text, which must be what its
+   * bytes decode to, flagged with one of {@linkcode textFlags}.
+   */
+  decodeText(source: string, flags: number): unknown {
+    const value = fromText(source, flags);
+    return value === UNREADABLE ? utf8.encode(source) : value;
   }
 
   /** Reads a stored value back; a promise only when it must be decompressed. */

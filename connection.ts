@@ -26,6 +26,8 @@ export interface ConnectionOptions {
   connectTimeout: number;
   /** The largest item a reply may announce. */
   maxValueSize: number;
+  /** Flags of items whose data the text decoder reads as text (see TextReplyParser). */
+  textFlags?: readonly number[];
   /** Opens sockets. */
   connector: Connector;
   /** TCP settings of new sockets. */
@@ -173,7 +175,7 @@ export class Connection {
     this.server = addressName(address);
     this.#parser = options.binary
       ? new BinaryReplyParser(options.maxValueSize)
-      : new TextReplyParser(options.maxValueSize);
+      : new TextReplyParser(options.maxValueSize, options.textFlags);
   }
 
   /**

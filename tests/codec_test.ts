@@ -89,6 +89,33 @@ describe("codec", () => {
     assert.equal(value.buffer.byteLength, 3);
   });
 
+  test("a value given as its text reads back as it does from its bytes", () => {
+    const codec = new Codec(pylibmcSerializer, undefined, 1 << 20);
+    const stored: [string, number][] = [
+      ["text", 16],
+      ["", 16],
+      ['{"a":[1]}', 48],
+      ["{", 48],
+      ["-42", 4],
+      ["9 ", 4],
+      ["18446744073709551616", 4],
+      ["12a", 4],
+      ["1", 2],
+      ["0", 2],
+      ["7", 2],
+      ["x", 2],
+    ];
+    for (const [source, flags] of stored) {
+      assert.ok(codec.textFlags.includes(flags));
+      assert.deepEqual(codec.decodeText(source, flags), codec.decode(bytes(source), flags), source);
+    }
+  });
+
+  test("a custom serializer reads no value from text", () => {
+    const custom = { serialize, deserialize: (b: Uint8Array) => b };
+    assert.deepEqual(new Codec(custom, undefined, 1 << 20).textFlags, []);
+  });
+
   test("a custom serializer is handed bytes with a buffer of their own", () => {
     let seen: Uint8Array | undefined;
     const custom = { serialize: serialize, deserialize: (b: Uint8Array) => (seen = b) };

@@ -25,8 +25,9 @@ export function encoded(write: (w: ByteWriter) => void): string {
 }
 
 /**
- * Feeds `stream` to a parser in two chunks split at `at`, the way a
+ * Feeds `stream` to a parser in chunks split at `cuts`, the way a
  * connection does (keeping the unconsumed tail), and returns every reply.
+ * A text parser reads items flagged with one of `textFlags` as text.
  */
 export function feed(
   expects: Expect[],
@@ -34,8 +35,9 @@ export function feed(
   cuts: number[],
   max = 1 << 20,
   binary = false,
+  textFlags: readonly number[] = [],
 ): Reply[] {
-  const parser = binary ? new BinaryReplyParser(max) : new TextReplyParser(max);
+  const parser = binary ? new BinaryReplyParser(max) : new TextReplyParser(max, textFlags);
   const replies: Reply[] = [];
   let buffer = new Uint8Array(0);
   let last = 0;

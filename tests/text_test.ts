@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
 import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
+import type { Item } from "../protocol/text.ts";
 import {
   encodeArith,
   encodeDelete,
@@ -129,6 +130,34 @@ describe("text reply decoder", () => {
       ["a", 0, "x", 7n],
       ["bb", 4294967295, "", undefined],
     ]);
+  });
+
+  test("items with a text flag carry ASCII data as text; others keep their bytes", () => {
+    const stream = bytes("VALUE a 16 1\r\nx\r\nVALUE b 0 2\r\nyz\r\nVALUE c 16 0\r\n\r\nEND\r\n");
+    const [reply] = feed(["values"], stream, [], 1 << 20, false, [16]);
+    assert.deepEqual(reply.items!.map((i) => [text(i.key), i.text, text(i.value)]), [
+      ["a", "x", ""],
+      ["b", undefined, "yz"],
+      ["c", "", ""],
+    ]);
+  });
+
+  test("text items that are not all ASCII keep their bytes, however the reply is split", () => {
+    const values = ["plain", "café", "\u{1F600}", "", "ascii again", "\uFFFD"];
+    const stream = bytes(
+      values.map((v, i) => `VALUE k${i} 16 ${bytes(v).length}\r\n${v}\r\n`).join("") + "END\r\n",
+    );
+    const read = (item: Item) => item.text ?? text(item.value);
+    for (let at = 0; at <= stream.length; at++) {
+      const [reply] = feed(["values"], stream, [at], 1 << 20, false, [16]);
+      assert.deepEqual(reply.items!.map(read), values, `split at ${at}`);
+      for (const item of reply.items!) {
+        if (item.text !== undefined) {
+          assert.ok([...item.text].every((c) => c.charCodeAt(0) < 0x80), `split at ${at}`);
+          assert.equal(item.value.length, 0);
+        }
+      }
+    }
   });
 
   test("a miss is END with no items", () => {
