@@ -530,18 +530,12 @@ export class Client {
     options?: CallOptions,
   ): Promise<Map<string, T>> {
     checkNames(options, CALL, "getMulti");
-    // Indexed loops: iterator protocol costs show at 100 keys per call.
-    const asked = Array.isArray(keys) ? keys : [...keys];
-    const seen = new Set<string>();
-    const all: string[] = [];
-    const encoded: Uint8Array[] = [];
-    for (let i = 0; i < asked.length; i++) {
-      const key = asked[i];
-      const before = seen.size;
-      if (seen.add(key).size === before) continue;
-      all.push(key);
-      encoded.push(this.#key(key, "getMulti"));
-    }
+    // Indexed loops: iterator protocol costs show at 100 keys per call. A
+    // key listed twice is asked for twice (its value is the same): weeding
+    // out repeats with a set costs more per key than the rest of the call.
+    const all = Array.isArray(keys) ? keys.slice() : [...keys];
+    const encoded: Uint8Array[] = new Array(all.length);
+    for (let i = 0; i < all.length; i++) encoded[i] = this.#key(all[i], "getMulti");
     const errors = new Map<string, Error>();
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
@@ -600,7 +594,8 @@ export class Client {
     for (let i = 0; i < all.length; i++) {
       if (values[i] !== MISS) results.set(all[i], values[i] as T);
     }
-    return settle(results, errors, "getMulti", all.length);
+    const total = errors.size === 0 ? all.length : new Set(all).size;
+    return settle(results, errors, "getMulti", total);
   }
 
   /**

@@ -177,6 +177,12 @@ export function operations(
       assert.deepEqual(await client.getMulti([]), new Map());
     });
 
+    test("getMulti of a key listed twice returns it once, in its first place", async () => {
+      const [a, b] = [key("twice-a"), key("twice-b")];
+      await client.setMulti([[a, "A"], [b, "B"]]);
+      assert.deepEqual([...await client.getMulti([a, b, a, a])], [[a, "A"], [b, "B"]]);
+    });
+
     test("getMulti of 1000 keys returns every value", async () => {
       const entries = Array.from({ length: 1000 }, (_, i) => [key(`bulk${i}`), i] as const);
       assert.deepEqual(await client.setMulti(entries), []);
