@@ -547,7 +547,15 @@ export class Client {
     }
     const outcomes = await Promise.allSettled(
       batches.map(({ index, at }) =>
-        this.#multiGet("getMulti", undefined, options, index, "read", at.map((p) => encoded[p]))
+        this.#multiGet(
+          "getMulti",
+          undefined,
+          options,
+          index,
+          "read",
+          // A batch of every key has them all in order.
+          at.length === all.length ? encoded : at.map((p) => encoded[p]),
+        )
       ),
     );
     const hits: (Item | undefined)[] = new Array(all.length);
@@ -1037,6 +1045,11 @@ export class Client {
     operation: string,
     errors: Map<string, Error>,
   ): Map<number, number[]> {
+    if (this.#cluster.size === 1 && keys.length > 0) {
+      // One server holds every key, or none does: ask once, not per key.
+      const index = this.#cluster.indexFor(encoded[0]);
+      if (index >= 0) return new Map([[index, Array.from(keys, (_, at) => at)]]);
+    }
     const groups = new Map<number, number[]>();
     for (let at = 0; at < keys.length; at++) {
       const index = this.#cluster.indexFor(encoded[at]);

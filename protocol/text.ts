@@ -290,6 +290,21 @@ export class TextReplyParser {
     let pos = start;
     this.used = 0;
     for (;;) {
+      // The item most likely next names the next key asked for: check for
+      // just that line, and parse any other line in full.
+      if (expect === "values" && keys !== undefined && this.#nextKey < keys.length) {
+        const bytes = expectedHeader(buf, pos, end, keys[this.#nextKey]);
+        if (bytes >= 0) {
+          const after = this.#takeItem(buf, headerEnd, bytes, end, keys, this.#nextKey);
+          if (typeof after === "object") return after;
+          if (after < 0) {
+            this.used = pos - start;
+            return this.#readTexts(buf);
+          }
+          pos = after;
+          continue;
+        }
+      }
       const cr = findLineEnd(buf, pos, end);
       if (cr < 0) {
         if (end - pos > MAX_LINE) return this.#fail("reply line too long");
@@ -364,23 +379,12 @@ export class TextReplyParser {
       if (expect === "values" && startsWith(buf, pos, cr, "VALUE ")) {
         const bytes = parseValueHeader(buf, pos + 6, cr);
         if (typeof bytes === "string") return this.#fail(bytes);
-        const after = this.#dataBlock(buf, next, bytes, end);
+        const after = this.#takeItem(buf, next, bytes, end, keys, -1);
         if (typeof after === "object") return after;
         if (after < 0) {
           this.used = pos - start;
           return this.#readTexts(buf);
         }
-        const item: Item = { key: EMPTY, flags: lastFlags, value: EMPTY, cas: lastCas };
-        if (this.#textFlags.includes(lastFlags)) {
-          this.#waiting.push(item);
-          this.#blocks.push(next, next + bytes);
-        } else {
-          // Only runs of text items share a decoder call: no bytes between them are decoded.
-          this.#readTexts(buf);
-          item.value = copyOf(buf, next, next + bytes);
-        }
-        this.#name(item, buf, keys);
-        this.#items.push(item);
         pos = after;
         continue;
       }
@@ -399,6 +403,43 @@ export class TextReplyParser {
       if (isErrorLine(reply.status)) return reply;
       return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
     }
+  }
+
+  /**
+   * Takes the item whose header (flags and cas in `lastFlags`, `lastCas`)
+   * ends at `next`: returns where the line after its data block starts, -1
+   * when the block has not all arrived, or a PROTOCOL_ERROR reply. `named`
+   * is the index in `keys` of the key its header named, or -1 when it is
+   * still to be found.
+   */
+  #takeItem(
+    buf: Uint8Array,
+    next: number,
+    bytes: number,
+    end: number,
+    keys: readonly Uint8Array[] | undefined,
+    named: number,
+  ): number | Reply {
+    const after = this.#dataBlock(buf, next, bytes, end);
+    if (typeof after === "object" || after < 0) return after;
+    const item: Item = { key: EMPTY, flags: lastFlags, value: EMPTY, cas: lastCas };
+    if (this.#textFlags.includes(lastFlags)) {
+      this.#waiting.push(item);
+      this.#blocks.push(next, next + bytes);
+    } else {
+      // Only runs of text items share a decoder call: no bytes between them are decoded.
+      this.#readTexts(buf);
+      item.value = copyOf(buf, next, next + bytes);
+    }
+    if (named >= 0) {
+      item.key = keys![named];
+      item.index = named;
+      this.#nextKey = named + 1;
+    } else {
+      this.#name(item, buf, keys);
+    }
+    this.#items.push(item);
+    return after;
   }
 
   /**
@@ -673,6 +714,54 @@ function parseValueHeader(buf: Uint8Array, from: number, to: number): number | s
     lastCas = BigInt(text);
   }
   return bytes;
+}
+
+/** Where the line ends (after its CR LF) that {@linkcode expectedHeader} last matched. */
+let headerEnd = 0;
+
+/**
+ * The data block's size when `buf` at `pos` holds exactly
+ * `VALUE <key> <flags> <bytes>\r\n` for this key (flags left in `lastFlags`,
+ * the line's end in `headerEnd`), else -1: any other line, or one not all
+ * arrived yet, is for the full parse.
+ */
+function expectedHeader(buf: Uint8Array, pos: number, end: number, key: Uint8Array): number {
+  let at = pos + 6 + key.length;
+  if (at >= end || buf[at] !== 32) return -1;
+  for (let i = 0; i < 6; i++) {
+    if (buf[pos + i] !== VALUE_[i]) return -1;
+  }
+  for (let i = 0; i < key.length; i++) {
+    if (buf[pos + 6 + i] !== key[i]) return -1;
+  }
+  const flags = leadingNumber(buf, at + 1, end);
+  at = numberEnd;
+  if (flags < 0 || flags > 0xffffffff || at >= end || buf[at] !== 32) return -1;
+  const bytes = leadingNumber(buf, at + 1, end);
+  at = numberEnd;
+  if (bytes < 0 || at + 1 >= end || buf[at] !== CR || buf[at + 1] !== LF) return -1;
+  lastFlags = flags;
+  lastCas = undefined;
+  headerEnd = at + 2;
+  return bytes;
+}
+
+const VALUE_ = [86, 65, 76, 85, 69, 32];
+
+/** Where the digits that {@linkcode leadingNumber} last read end. */
+let numberEnd = 0;
+
+/** The number of the 1 to 10 digits at `from`, or -1 when there are none or more. */
+function leadingNumber(buf: Uint8Array, from: number, end: number): number {
+  let n = 0;
+  let at = from;
+  for (; at < end && at - from <= 10; at++) {
+    const d = buf[at] - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  numberEnd = at;
+  return at === from || at - from > 10 ? -1 : n;
 }
 
 function digits(

@@ -6,6 +6,8 @@
  *
  * Every input must end in replies or a PROTOCOL_ERROR, in a bounded number
  * of steps, with the unparsed tail never longer than one item plus a line.
+ * A text decoder told the keys asked for and text flags (the client's
+ * fast paths) must read every input exactly as a plain one does.
  *
  * `deno task fuzz` runs 100,000 cases; `deno task fuzz --cases N --seed S`
  * replays or extends a run. fuzz_test.ts runs a few thousand in the suite.
@@ -16,7 +18,7 @@ import { Connection } from "../connection.ts";
 import { Status } from "../protocol/status.ts";
 import type { SocketEvents } from "../transport/types.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
-import { type Expect, MAX_LINE, TextReplyParser } from "../protocol/text.ts";
+import { type Expect, type Item, MAX_LINE, type Reply, TextReplyParser } from "../protocol/text.ts";
 
 /** The item size limit the fuzzed parser runs with. */
 export const MAX_VALUE = 1024;
@@ -35,17 +37,41 @@ export function random(seed: number): () => number {
 
 const utf8 = new TextEncoder();
 
+/** The flags whose items the keyed decoder reads as text. */
+const TEXT_FLAG = 16;
+
+/** The keys a stream's VALUE lines name, with a key no line names after each: what a get asked for. */
+function askedKeys(bytes: Uint8Array): Uint8Array[] {
+  const text = String.fromCharCode(...bytes);
+  return [...text.matchAll(/VALUE (\S+) /g)].flatMap(([, key]) => [
+    Uint8Array.from(key, (c) => c.charCodeAt(0)),
+    utf8.encode("missing"),
+  ]);
+}
+
+/** A reply with its items as plain data, whichever way the decoder gave their keys and data. */
+function plainReply(reply: Reply | undefined): unknown {
+  if (!reply) return undefined;
+  const plain = (item: Item) => ({
+    key: String.fromCharCode(...item.key),
+    flags: item.flags,
+    data: item.text ?? String.fromCharCode(...item.value),
+    cas: item.cas,
+  });
+  return { ...reply, items: reply.items?.map(plain) };
+}
+
 /** A valid reply of the kind `expect`, made from `rnd`. */
 function validReply(expect: Expect, rnd: () => number): string {
   const word = () => "k" + Math.floor(rnd() * 1e6).toString(36);
   if (expect === "values") {
     let reply = "";
     for (let n = Math.floor(rnd() * 4); n > 0; n--) {
-      const value = "x\r\nEND\r\n".slice(0, Math.floor(rnd() * 9)) + "v".repeat(rnd() * 50);
+      const value = "x\r\nEND\r\n".slice(0, Math.floor(rnd() * 9)) + "v".repeat(rnd() * 50) +
+        (rnd() < 0.2 ? "é" : "");
       const cas = rnd() < 0.5 ? ` ${Math.floor(rnd() * 1e9)}` : "";
-      reply += `VALUE ${word()} ${
-        Math.floor(rnd() * 2 ** 32)
-      } ${value.length}${cas}\r\n${value}\r\n`;
+      const flags = rnd() < 0.5 ? TEXT_FLAG : Math.floor(rnd() * 2 ** 32);
+      reply += `VALUE ${word()} ${flags} ${utf8.encode(value).length}${cas}\r\n${value}\r\n`;
     }
     return reply + "END\r\n";
   }
@@ -253,6 +279,8 @@ export function makeCase(seed: number): Case {
   return { expects, bytes };
 }
 
+const bigints = (_: string, value: unknown) => typeof value === "bigint" ? `${value}n` : value;
+
 /** What feeding a case produced. */
 export interface Outcome {
   replies: number;
@@ -269,6 +297,8 @@ export function runCase(seed: number, binary = false): Outcome {
   const { expects, bytes } = binary ? makeBinaryCase(seed) : makeCase(seed);
   const rnd = random(seed ^ 0x5bd1e995);
   const parser = binary ? new BinaryReplyParser(MAX_VALUE) : new TextReplyParser(MAX_VALUE);
+  const keyed = new TextReplyParser(MAX_VALUE, [TEXT_FLAG]);
+  const keys = binary ? [] : askedKeys(bytes);
   const outcome: Outcome = { replies: 0, protocolError: false, steps: 0, largestTail: 0 };
   const stepLimit = 4 * (bytes.length + 10) * (expects.length + 1);
   let tail = new Uint8Array(0);
@@ -288,6 +318,15 @@ export function runCase(seed: number, binary = false): Outcome {
       const reply = parser.parse(expects[outcome.replies], buf, start, buf.length);
       if (parser.used < 0 || start + parser.used > buf.length) {
         throw new Error(`seed ${seed}: used ${parser.used} bytes of ${buf.length - start}`);
+      }
+      if (!binary) {
+        const other = keyed.parse(expects[outcome.replies], buf, start, buf.length, keys);
+        if (
+          keyed.used !== parser.used ||
+          JSON.stringify(plainReply(other), bigints) !== JSON.stringify(plainReply(reply), bigints)
+        ) {
+          throw new Error(`seed ${seed}: keys and text flags change what is decoded`);
+        }
       }
       start += parser.used;
       if (!reply) break;

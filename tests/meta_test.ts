@@ -139,7 +139,7 @@ describe("meta replies", () => {
       const [reply] = feed(["meta"], bytes(stream), []);
       assert.equal(reply.status, Status.PROTOCOL_ERROR, JSON.stringify(stream));
     }
-    const [big] = feed(["meta"], bytes("VA 2000 O1\r\n"), [], 1024);
+    const [big] = feed(["meta"], bytes("VA 2000 O1\r\n"), [], { max: 1024 });
     assert.equal(big.status, Status.PROTOCOL_ERROR);
   });
 });

@@ -24,18 +24,27 @@ export function encoded(write: (w: ByteWriter) => void): string {
   return text(w.view());
 }
 
+/** How {@linkcode feed} decodes. */
+export interface FeedOptions {
+  /** The decoder's maxValueSize; 1 MiB unless given. */
+  max?: number;
+  /** Binary-protocol packets rather than text. */
+  binary?: boolean;
+  /** Flags of items a text decoder reads as text. */
+  textFlags?: readonly number[];
+  /** The keys a multi-key get asked for, in order. */
+  keys?: readonly Uint8Array[];
+}
+
 /**
  * Feeds `stream` to a parser in chunks split at `cuts`, the way a
  * connection does (keeping the unconsumed tail), and returns every reply.
- * A text parser reads items flagged with one of `textFlags` as text.
  */
 export function feed(
   expects: Expect[],
   stream: Uint8Array,
   cuts: number[],
-  max = 1 << 20,
-  binary = false,
-  textFlags: readonly number[] = [],
+  { max = 1 << 20, binary = false, textFlags = [], keys }: FeedOptions = {},
 ): Reply[] {
   const parser = binary ? new BinaryReplyParser(max) : new TextReplyParser(max, textFlags);
   const replies: Reply[] = [];
@@ -49,7 +58,7 @@ export function feed(
     joined.set(chunk, buffer.length);
     let start = 0;
     while (start < joined.length && replies.length < expects.length) {
-      const reply = parser.parse(expects[replies.length], joined, start, joined.length);
+      const reply = parser.parse(expects[replies.length], joined, start, joined.length, keys);
       start += parser.used;
       if (!reply) break;
       replies.push(reply);
@@ -62,9 +71,9 @@ export function feed(
 
 /** Every way of splitting `stream` in two gives the same replies as one chunk. */
 export function splitEverywhere(expects: Expect[], stream: Uint8Array, binary = false): Reply[] {
-  const whole = feed(expects, stream, [], 1 << 20, binary);
+  const whole = feed(expects, stream, [], { binary });
   for (let at = 0; at <= stream.length; at++) {
-    assert.deepEqual(feed(expects, stream, [at], 1 << 20, binary), whole, `split at ${at}`);
+    assert.deepEqual(feed(expects, stream, [at], { binary }), whole, `split at ${at}`);
   }
   return whole;
 }

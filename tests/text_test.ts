@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
 import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
-import type { Item } from "../protocol/text.ts";
+import type { Item, Reply } from "../protocol/text.ts";
 import {
   encodeArith,
   encodeDelete,
@@ -65,6 +65,22 @@ describe("text reply decoder", () => {
     assert.notEqual(a.key, keys[0]);
     assert.equal(text(a.key), "a");
     assert.equal(a.index, undefined);
+  });
+
+  test("items read the same, split anywhere, whether or not the keys asked for are known", () => {
+    const keys = ["a", "b", "c", "dd"].map(bytes);
+    const stream = bytes(
+      "VALUE a 16 1\r\nx\r\nVALUE c 0 3 12\r\nzzz\r\nVALUE dd 4294967295 0\r\n\r\nEND\r\n",
+    );
+    const plain = (reply: Reply) =>
+      reply.items!.map((i) => [text(i.key), i.flags, text(i.value), i.cas]);
+    const [whole] = feed(["values"], stream, []);
+    for (let at = 0; at <= stream.length; at++) {
+      const [reply] = feed(["values"], stream, [at], { keys });
+      assert.deepEqual(plain(reply), plain(whole), `split at ${at}`);
+      assert.deepEqual(reply.items!.map((i) => i.index), [0, 2, 3]);
+      assert.ok(reply.items!.every((i, n) => i.key === keys[[0, 2, 3][n]]));
+    }
   });
 
   test("a metadump's LF-ended lines are decoded up to END, keys percent-decoded", () => {
@@ -134,7 +150,7 @@ describe("text reply decoder", () => {
 
   test("items with a text flag carry ASCII data as text; others keep their bytes", () => {
     const stream = bytes("VALUE a 16 1\r\nx\r\nVALUE b 0 2\r\nyz\r\nVALUE c 16 0\r\n\r\nEND\r\n");
-    const [reply] = feed(["values"], stream, [], 1 << 20, false, [16]);
+    const [reply] = feed(["values"], stream, [], { textFlags: [16] });
     assert.deepEqual(reply.items!.map((i) => [text(i.key), i.text, text(i.value)]), [
       ["a", "x", ""],
       ["b", undefined, "yz"],
@@ -149,7 +165,7 @@ describe("text reply decoder", () => {
     );
     const read = (item: Item) => item.text ?? text(item.value);
     for (let at = 0; at <= stream.length; at++) {
-      const [reply] = feed(["values"], stream, [at], 1 << 20, false, [16]);
+      const [reply] = feed(["values"], stream, [at], { textFlags: [16] });
       assert.deepEqual(reply.items!.map(read), values, `split at ${at}`);
       for (const item of reply.items!) {
         if (item.text !== undefined) {
@@ -180,7 +196,7 @@ describe("text reply decoder", () => {
     for (const step of [1000, 65536, 300000]) {
       const cuts = [];
       for (let at = step; at < stream.length; at += step) cuts.push(at);
-      const [reply] = feed(["values"], stream, cuts, 1 << 20);
+      const [reply] = feed(["values"], stream, cuts);
       assert.deepEqual(reply.items![0].value, value);
     }
   });
@@ -218,7 +234,7 @@ describe("text reply decoder", () => {
   });
 
   test("an item larger than maxValueSize is a protocol error before its data arrives", () => {
-    const [reply] = feed(["values"], bytes("VALUE k 0 1025\r\n"), [], 1024);
+    const [reply] = feed(["values"], bytes("VALUE k 0 1025\r\n"), [], { max: 1024 });
     assert.equal(reply.status, Status.PROTOCOL_ERROR);
     assert.match(reply.line, /larger than maxValueSize/);
   });
@@ -238,10 +254,14 @@ describe("text reply decoder", () => {
       "VALUE k 0 1\r\nv\r\nSTORED\r\n",
       "STORED\rX",
       "VALUE k 0 99999999999\r\n",
+      "VALUE k 4294967296 1\r\nv\r\nEND\r\n",
+      "VALUE k 0 1\rXv\r\nEND\r\n",
     ];
     for (const stream of cases) {
-      const [reply] = feed(["values"], bytes(stream), []);
-      assert.equal(reply?.status, Status.PROTOCOL_ERROR, JSON.stringify(stream));
+      for (const keys of [undefined, [bytes("k")]]) {
+        const [reply] = feed(["values"], bytes(stream), [], { keys });
+        assert.equal(reply?.status, Status.PROTOCOL_ERROR, JSON.stringify(stream));
+      }
     }
   });
 
