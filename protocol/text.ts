@@ -292,116 +292,111 @@ export class TextReplyParser {
     for (;;) {
       // The item most likely next names the next key asked for: check for
       // just that line, and parse any other line in full.
-      if (expect === "values" && keys !== undefined && this.#nextKey < keys.length) {
-        const bytes = expectedHeader(buf, pos, end, keys[this.#nextKey]);
-        if (bytes >= 0) {
-          const after = this.#takeItem(buf, headerEnd, bytes, end, keys, this.#nextKey);
-          if (typeof after === "object") return after;
-          if (after < 0) {
-            this.used = pos - start;
-            return this.#readTexts(buf);
-          }
-          pos = after;
-          continue;
-        }
-      }
-      const cr = findLineEnd(buf, pos, end);
-      if (cr < 0) {
-        if (end - pos > MAX_LINE) return this.#fail("reply line too long");
-        this.used = pos - start;
-        return this.#readTexts(buf);
-      }
-      if (cr + 1 >= end) {
-        this.used = pos - start;
-        return this.#readTexts(buf);
-      }
-      if (buf[cr + 1] !== LF) return this.#fail("CR not followed by LF");
-      const next = cr + 2;
-      if (expect === "line") {
-        this.used = next - start;
-        return lineReply(buf, pos, cr);
-      }
-      if (expect === "meta" || expect === "metaBatch") {
-        let reply: MetaReply;
-        let after = next;
-        if (isMetaLine(buf, pos, cr)) {
-          const parsed = parseMetaLine(buf, pos, cr);
-          if (typeof parsed === "string") return this.#fail(parsed);
-          reply = parsed.reply;
-          if (parsed.size >= 0) {
-            const blockEnd = this.#dataBlock(buf, next, parsed.size, end);
-            if (typeof blockEnd === "object") return blockEnd;
-            if (blockEnd < 0) {
-              this.used = pos - start;
-              return undefined;
-            }
-            reply.value = copyOf(buf, next, next + parsed.size);
-            after = blockEnd;
-          }
-        } else {
-          const line = lineReply(buf, pos, cr);
-          if (!isErrorLine(line.status)) {
-            return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
-          }
-          if (expect === "meta") {
-            this.used = next - start;
-            return line;
-          }
-          reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
-          if (line.status === Status.AUTH_FAILURE) {
-            // memcached answers nothing more on a connection it refused: no
-            // MN will close the batch, so the refusal does.
-            this.used = next - start;
-            const metas = [...this.#metas, reply];
-            this.#metas = [];
-            return { status: Status.AUTH_FAILURE, line: line.line, metas };
-          }
-        }
-        if (expect === "meta") {
-          this.used = after - start;
-          return { status: metaStatus(reply.code), line: reply.code, meta: reply };
-        }
-        pos = after;
-        if (reply.code !== "MN") {
-          this.#metas.push(reply);
-          continue;
-        }
-        this.used = pos - start;
-        const metas = this.#metas;
-        this.#metas = [];
-        return { status: Status.END, line: "MN", metas };
-      }
-      if (startsWith(buf, pos, cr, "END")) {
-        this.used = next - start;
-        this.#readTexts(buf);
-        return this.#end(expect);
-      }
-      if (expect === "values" && startsWith(buf, pos, cr, "VALUE ")) {
-        const bytes = parseValueHeader(buf, pos + 6, cr);
-        if (typeof bytes === "string") return this.#fail(bytes);
-        const after = this.#takeItem(buf, next, bytes, end, keys, -1);
-        if (typeof after === "object") return after;
-        if (after < 0) {
+      let bytes = expect === "values" && keys !== undefined && this.#nextKey < keys.length
+        ? expectedHeader(buf, pos, end, keys[this.#nextKey])
+        : -1;
+      let next = headerEnd;
+      let named = this.#nextKey;
+      if (bytes < 0) {
+        const cr = findLineEnd(buf, pos, end);
+        if (cr < 0) {
+          if (end - pos > MAX_LINE) return this.#fail("reply line too long");
           this.used = pos - start;
           return this.#readTexts(buf);
         }
-        pos = after;
-        continue;
+        if (cr + 1 >= end) {
+          this.used = pos - start;
+          return this.#readTexts(buf);
+        }
+        if (buf[cr + 1] !== LF) return this.#fail("CR not followed by LF");
+        next = cr + 2;
+        if (expect === "line") {
+          this.used = next - start;
+          return lineReply(buf, pos, cr);
+        }
+        if (expect === "meta" || expect === "metaBatch") {
+          let reply: MetaReply;
+          let after = next;
+          if (isMetaLine(buf, pos, cr)) {
+            const parsed = parseMetaLine(buf, pos, cr);
+            if (typeof parsed === "string") return this.#fail(parsed);
+            reply = parsed.reply;
+            if (parsed.size >= 0) {
+              const blockEnd = this.#dataBlock(buf, next, parsed.size, end);
+              if (typeof blockEnd === "object") return blockEnd;
+              if (blockEnd < 0) {
+                this.used = pos - start;
+                return undefined;
+              }
+              reply.value = copyOf(buf, next, next + parsed.size);
+              after = blockEnd;
+            }
+          } else {
+            const line = lineReply(buf, pos, cr);
+            if (!isErrorLine(line.status)) {
+              return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
+            }
+            if (expect === "meta") {
+              this.used = next - start;
+              return line;
+            }
+            reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
+            if (line.status === Status.AUTH_FAILURE) {
+              // memcached answers nothing more on a connection it refused: no
+              // MN will close the batch, so the refusal does.
+              this.used = next - start;
+              const metas = [...this.#metas, reply];
+              this.#metas = [];
+              return { status: Status.AUTH_FAILURE, line: line.line, metas };
+            }
+          }
+          if (expect === "meta") {
+            this.used = after - start;
+            return { status: metaStatus(reply.code), line: reply.code, meta: reply };
+          }
+          pos = after;
+          if (reply.code !== "MN") {
+            this.#metas.push(reply);
+            continue;
+          }
+          this.used = pos - start;
+          const metas = this.#metas;
+          this.#metas = [];
+          return { status: Status.END, line: "MN", metas };
+        }
+        if (startsWith(buf, pos, cr, "END")) {
+          this.used = next - start;
+          this.#readTexts(buf);
+          return this.#end(expect);
+        }
+        if (expect === "stats" && startsWith(buf, pos, cr, "STAT ")) {
+          const line = ascii(buf, pos + 5, cr);
+          const space = line.indexOf(" ");
+          this.#stats.push(
+            space < 0 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)],
+          );
+          pos = next;
+          continue;
+        }
+        if (expect !== "values" || !startsWith(buf, pos, cr, "VALUE ")) {
+          const reply = lineReply(buf, pos, cr);
+          this.reset();
+          this.used = next - start;
+          if (isErrorLine(reply.status)) return reply;
+          return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+        }
+        const size = parseValueHeader(buf, pos + 6, cr);
+        if (typeof size === "string") return this.#fail(size);
+        bytes = size;
+        named = -1;
       }
-      if (expect === "stats" && startsWith(buf, pos, cr, "STAT ")) {
-        const line = ascii(buf, pos + 5, cr);
-        const space = line.indexOf(" ");
-        this.#stats.push(
-          space < 0 ? [line, ""] : [line.slice(0, space), line.slice(space + 1)],
-        );
-        pos = next;
-        continue;
+      const after = this.#takeItem(buf, next, bytes, end, keys, named);
+      if (typeof after === "object") return after;
+      if (after < 0) {
+        this.used = pos - start;
+        return this.#readTexts(buf);
       }
-      const reply = lineReply(buf, pos, cr);
-      this.reset();
-      this.used = next - start;
-      if (isErrorLine(reply.status)) return reply;
-      return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+      pos = after;
     }
   }
 
