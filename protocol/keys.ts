@@ -29,16 +29,23 @@ const utf8 = new TextEncoder();
 export function encodeKey(key: string, prefix: string): Uint8Array | string {
   const full = prefix + key;
   if (full.length === 0) return "is empty";
-  // Most keys are ASCII: encode them while checking, without a TextEncoder call.
-  const ascii = full.length <= MAX_KEY_LENGTH ? allocate(full.length) : undefined;
-  let isAscii = ascii !== undefined;
+  // Most keys are printable ASCII: encode them while checking, without a
+  // TextEncoder call; the first other character sends the key the long way.
+  if (full.length <= MAX_KEY_LENGTH) {
+    const ascii = allocate(full.length);
+    let i = 0;
+    for (; i < full.length; i++) {
+      const c = full.charCodeAt(i);
+      if (c <= 0x20 || c >= 0x7f) break;
+      ascii[i] = c;
+    }
+    if (i === full.length) return ascii;
+  }
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);
     if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) {
       return `contains ${describe(c)} at index ${i}`;
     }
-    if (c >= 0x80) isAscii = false;
-    else if (isAscii) ascii![i] = c;
     if (c >= 0xd800 && c <= 0xdfff) {
       const pair = c <= 0xdbff && i + 1 < full.length &&
         (full.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
@@ -46,7 +53,6 @@ export function encodeKey(key: string, prefix: string): Uint8Array | string {
       i++;
     }
   }
-  if (isAscii) return ascii!;
   const bytes = utf8.encode(full);
   if (bytes.length > MAX_KEY_LENGTH) {
     return `is too long: ${bytes.length} bytes, max is ${MAX_KEY_LENGTH}`;
