@@ -558,43 +558,41 @@ export class Client {
         )
       ),
     );
-    const hits: (Item | undefined)[] = new Array(all.length);
+    // Each hit is decoded into its key's place; a miss leaves MISS there.
+    const values: unknown[] = new Array(all.length).fill(MISS);
+    const inflating: Promise<void>[] = [];
     let strays: Map<string, number> | undefined;
-    outcomes.forEach((outcome, i) => {
+    for (let b = 0; b < outcomes.length; b++) {
+      const outcome = outcomes[b];
+      const at = batches[b].at;
       if (outcome.status === "rejected") {
-        for (const at of batches[i].at) errors.set(all[at], outcome.reason);
-        return;
+        for (let j = 0; j < at.length; j++) errors.set(all[at[j]], outcome.reason);
+        continue;
       }
       const items = outcome.value;
       for (let j = 0; j < items.length; j++) {
         const item = items[j];
-        if (item.index !== undefined) {
-          hits[batches[i].at[item.index]] = item;
-          continue;
+        let i = item.index === undefined ? undefined : at[item.index];
+        if (i === undefined) {
+          // An item out of order names its key: find it by name.
+          strays ??= new Map(all.map((name, position) => [name, position]));
+          i = strays.get(decodeKey(item.key).slice(this.#prefix.length));
+          if (i === undefined) continue;
         }
-        // An item out of order names its key: find it by name.
-        strays ??= new Map(all.map((key, at) => [key, at]));
-        const at = strays.get(decodeKey(item.key).slice(this.#prefix.length));
-        if (at !== undefined) hits[at] = item;
-      }
-    });
-    const values: unknown[] = new Array(all.length).fill(MISS);
-    const inflating: Promise<void>[] = [];
-    for (let i = 0; i < all.length; i++) {
-      const item = hits[i];
-      if (!item) continue;
-      const key = all[i];
-      try {
-        const value = this.#decode(item, "getMulti", key);
-        if (!(value instanceof Promise)) values[i] = value;
-        else {
-          inflating.push(value.then(
-            (inflated) => void (values[i] = inflated),
-            (err) => void errors.set(key, err as Error),
-          ));
+        const place = i;
+        const key = all[place];
+        try {
+          const value = this.#decode(item, "getMulti", key);
+          if (!(value instanceof Promise)) values[place] = value;
+          else {
+            inflating.push(value.then(
+              (inflated) => void (values[place] = inflated),
+              (err) => void errors.set(key, err as Error),
+            ));
+          }
+        } catch (err) {
+          errors.set(key, err as Error);
         }
-      } catch (err) {
-        errors.set(key, err as Error);
       }
     }
     if (inflating.length) await Promise.all(inflating);
@@ -1048,7 +1046,11 @@ export class Client {
     if (this.#cluster.size === 1 && keys.length > 0) {
       // One server holds every key, or none does: ask once, not per key.
       const index = this.#cluster.indexFor(encoded[0]);
-      if (index >= 0) return new Map([[index, Array.from(keys, (_, at) => at)]]);
+      if (index >= 0) {
+        const every: number[] = new Array(keys.length);
+        for (let at = 0; at < keys.length; at++) every[at] = at;
+        return new Map([[index, every]]);
+      }
     }
     const groups = new Map<number, number[]>();
     for (let at = 0; at < keys.length; at++) {
