@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Batch, type Batched, type Waiter } from "./batch.ts";
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster, isServerFailure } from "./cluster/mod.ts";
@@ -221,8 +222,10 @@ export class Client {
   readonly #probes: (Promise<Dialect> | undefined)[];
   readonly #emitMeta: Emit;
   #nextOpaque = 0;
-  /** Gets waiting for this tick's batch, by server index and then by encoded key. */
-  #batches = new Map<number, Map<string, Batched>>();
+  /** Gets waiting for this tick's batch, by server index. */
+  #batches: (Batch | undefined)[] = [];
+  /** Whether this tick's batches are due to be sent. */
+  #batching = false;
   readonly #codec: Codec;
   readonly #prefix: string;
   readonly #timeout: number;
@@ -1114,12 +1117,13 @@ export class Client {
       return Promise.reject(noServer("get", key));
     }
     return new Promise((resolve, reject) => {
-      if (this.#batches.size === 0) queueMicrotask(() => this.#sendBatches());
-      let batch = this.#batches.get(index);
-      if (!batch) this.#batches.set(index, batch = new Map());
-      const id = this.#prefix + key;
-      const entry = batch.get(id);
-      if (!entry) batch.set(id, { key, encoded: k, resolve, reject });
+      if (!this.#batching) {
+        this.#batching = true;
+        queueMicrotask(() => this.#sendBatches());
+      }
+      const batch = this.#batches[index] ??= new Batch();
+      const entry = batch.find(key, k);
+      if (!entry) batch.add({ key, encoded: k, resolve, reject });
       else (entry.more ??= []).push({ resolve, reject });
     });
   }
@@ -1127,9 +1131,11 @@ export class Client {
   /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */
   #sendBatches(): void {
     const batches = this.#batches;
-    this.#batches = new Map();
-    for (const [index, batch] of batches) {
-      const entries = [...batch.values()];
+    this.#batches = [];
+    this.#batching = false;
+    for (let index = 0; index < batches.length; index++) {
+      const entries = batches[index]?.entries;
+      if (!entries) continue;
       for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
         const chunk = entries.slice(i, i + KEYS_PER_GET);
         const single = chunk.length === 1 ? chunk[0].key : undefined;
@@ -1532,19 +1538,6 @@ async function observed<R>(
 }
 
 /** A key in a tick's batch of gets, with everyone waiting for it. */
-interface Batched extends Waiter {
-  key: string;
-  encoded: Uint8Array;
-  /** Callers after the first who asked for the same key in the tick. */
-  more?: Waiter[];
-}
-
-/** A caller waiting for a batched get. */
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-}
-
 /** An option that may be given directly or as a behavior, but not both. */
 function either(direct: number | undefined, behavior: number | undefined, name: string) {
   if (direct !== undefined && behavior !== undefined) {
