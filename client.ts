@@ -5,6 +5,7 @@
  * @module
  */
 import { Batch, type Batched, type Waiter } from "./batch.ts";
+import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster, isServerFailure } from "./cluster/mod.ts";
@@ -1116,16 +1117,18 @@ export class Client {
     if (index < 0) {
       return Promise.reject(noServer("get", key));
     }
-    return new Promise((resolve, reject) => {
-      if (!this.#batching) {
-        this.#batching = true;
-        queueMicrotask(() => this.#sendBatches());
-      }
-      const batch = this.#batches[index] ??= new Batch();
-      const entry = batch.find(key, k);
-      if (!entry) batch.add({ key, encoded: k, resolve, reject });
-      else (entry.more ??= []).push({ resolve, reject });
-    });
+    if (!this.#batching) {
+      this.#batching = true;
+      queueMicrotask(() => this.#sendBatches());
+    }
+    const promise = pending();
+    const resolve = resolveLast;
+    const reject = rejectLast;
+    const batch = this.#batches[index] ??= new Batch();
+    const entry = batch.find(key, k);
+    if (!entry) batch.add({ key, encoded: k, resolve, reject });
+    else (entry.more ??= []).push({ resolve, reject });
+    return promise;
   }
 
   /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */

@@ -7,6 +7,7 @@
  */
 import { type Error, errorFor, TlsError } from "./errors.ts";
 import { Status } from "./protocol/status.ts";
+import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
 import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
 import { ByteWriter } from "./protocol/writer.ts";
@@ -207,18 +208,18 @@ export class Connection {
       return Promise.reject(this.#error(spec, Status.CONNECTION_FAILURE, "client is closed"));
     }
     if (spec.signal?.aborted) return Promise.reject(spec.signal.reason);
-    return new Promise((resolve, reject) => {
-      const deadline = Number.isFinite(spec.timeout) ? Date.now() + spec.timeout : Infinity;
-      const p: Pending = { spec, state: QUEUED, resolve, reject, deadline };
-      if (deadline < this.#timerAt) this.#arm(deadline);
-      if (spec.signal) {
-        const signal = spec.signal;
-        p.onAbort = () => this.#abandon(p, signal.reason);
-        signal.addEventListener("abort", p.onAbort, { once: true });
-      }
-      this.#queued.push(p);
-      this.#schedule();
-    });
+    const promise = pending<Reply>();
+    const deadline = Number.isFinite(spec.timeout) ? Date.now() + spec.timeout : Infinity;
+    const p: Pending = { spec, state: QUEUED, resolve: resolveLast, reject: rejectLast, deadline };
+    if (deadline < this.#timerAt) this.#arm(deadline);
+    if (spec.signal) {
+      const signal = spec.signal;
+      p.onAbort = () => this.#abandon(p, signal.reason);
+      signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    this.#queued.push(p);
+    this.#schedule();
+    return promise;
   }
 
   /** Closes the socket; waiting requests reject with ConnectionError. */
