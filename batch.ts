@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SentKey } from "./protocol/keys.ts";
 
 /** A caller waiting for a batched get. */
 export interface Waiter {
@@ -16,7 +17,7 @@ export interface Batched extends Waiter {
   /** The key as the caller gave it. */
   key: string;
   /** The key as sent: prefixed and encoded. */
-  encoded: Uint8Array;
+  encoded: SentKey;
   /** Callers after the first who asked for the same key in the tick. */
   more?: Waiter[];
 }
@@ -39,10 +40,9 @@ const SCAN_LIMIT = 128;
  * ```ts
  * import { Batch } from "./batch.ts";
  * const batch = new Batch();
- * const encoded = new TextEncoder().encode("k");
  * const waiter = { resolve() {}, reject() {} };
- * batch.find("k", encoded) ?? batch.add({ key: "k", encoded, ...waiter });
- * batch.find("k", encoded)?.key; // "k"
+ * batch.find("k") ?? batch.add({ key: "k", encoded: "k", ...waiter });
+ * batch.find("k")?.key; // "k"
  * ```
  */
 export class Batch {
@@ -54,12 +54,12 @@ export class Batch {
   /** The hash of the key last given to {@linkcode find}. */
   #hash = 0;
 
-  /** The entry of `key` (sent as `encoded`), when it is in the batch already. */
-  find(key: string, encoded: Uint8Array): Batched | undefined {
+  /** The entry of `key`, when it is in the batch already. */
+  find(key: string): Batched | undefined {
     if (this.#index) return this.#index.get(key);
-    // FNV-1a over the bytes sent.
+    // FNV-1a over the UTF-16 code units.
     let hash = 0x811c9dc5;
-    for (let i = 0; i < encoded.length; i++) hash = Math.imul(hash ^ encoded[i], 16777619);
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
     this.#hash = hash;
     const bit = (hash >>> 0) % FILTER_BITS;
     const word = bit >>> 5;

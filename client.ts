@@ -32,7 +32,7 @@ import {
   signalOf,
   type StoreOptions,
 } from "./options.ts";
-import { encodeBinaryKey, encodeKey } from "./protocol/keys.ts";
+import { encodeBinaryKey, encodeKey, keyBytes, type SentKey, textKey } from "./protocol/keys.ts";
 import {
   encodeBinaryFlush,
   encodeBinaryStats,
@@ -170,7 +170,7 @@ type Dialect = "text" | "meta" | "binary";
 type Emit = (
   w: ByteWriter,
   command: MetaCommand,
-  key: Uint8Array | undefined,
+  key: SentKey | undefined,
   flags: string[],
   data?: Uint8Array,
 ) => void;
@@ -218,6 +218,8 @@ export class Client {
   readonly #batchGets: boolean;
   readonly #onCommand?: (event: CommandEvent) => void;
   readonly #binaryKeys: boolean;
+  /** Whether keys of printable ASCII may be sent as strings: not in the binary protocol or base64 mode. */
+  readonly #textKeys: boolean;
   /** Per server: how to talk to it, once known. */
   readonly #dialects: (Dialect | undefined)[];
   readonly #probes: (Promise<Dialect> | undefined)[];
@@ -302,9 +304,17 @@ export class Client {
       throw new NotSupportedError("binaryKeys needs the meta or binary protocol");
     }
     const binaryKeys = this.#binaryKeys;
+    this.#textKeys = protocol !== "binary" && !binaryKeys;
     this.#emitMeta = (w, command, key, flags, data) => {
       const base64 = binaryKeys && key !== undefined;
-      encodeMeta(w, command, base64 ? utf8.encode(toBase64(key)) : key, flags, data, base64);
+      encodeMeta(
+        w,
+        command,
+        base64 ? utf8.encode(toBase64(keyBytes(key))) : key,
+        flags,
+        data,
+        base64,
+      );
     };
     if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
@@ -538,8 +548,8 @@ export class Client {
     // key listed twice is asked for twice (its value is the same): weeding
     // out repeats with a set costs more per key than the rest of the call.
     const all = Array.isArray(keys) ? keys.slice() : [...keys];
-    const encoded: Uint8Array[] = new Array(all.length);
-    for (let i = 0; i < all.length; i++) encoded[i] = this.#key(all[i], "getMulti");
+    const encoded: SentKey[] = new Array(all.length);
+    for (let i = 0; i < all.length; i++) encoded[i] = this.#sentKey(all[i], "getMulti");
     const errors = new Map<string, Error>();
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
@@ -777,6 +787,15 @@ export class Client {
     return Promise.resolve();
   }
 
+  /**
+   * The key to send, as {@linkcode #key} makes it, except that a key of
+   * printable ASCII stays a string (its own encoding) where the protocol
+   * sends keys as they are: the hot multi-key paths take this one.
+   */
+  #sentKey(key: string, operation: string): SentKey {
+    return (this.#textKeys && textKey(key, this.#prefix)) || this.#key(key, operation);
+  }
+
   #key(key: string, operation: string): Uint8Array {
     if (typeof key !== "string") throw new TypeError(`key must be a string, not ${typeof key}`);
     const encoded = this.#binaryKeys
@@ -796,13 +815,13 @@ export class Client {
     operation: string,
     key: string | undefined,
     options: CallOptions | undefined,
-    target: Uint8Array | number,
+    target: SentKey | number,
     mode: Mode,
     encode: (w: ByteWriter) => void,
     expect: Expect,
     handle: Handler<R>,
     meta?: MetaParts<R>,
-    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly Uint8Array[] },
+    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly SentKey[] },
   ): Promise<R> {
     const timeout = millis(options?.timeout, "timeout", this.#timeout);
     const signal = signalOf(options);
@@ -949,7 +968,7 @@ export class Client {
   /** Meta flags and options every key-addressed meta command shares. */
   #meta<R>(
     command: "mg" | "ms" | "md" | "ma",
-    k: Uint8Array,
+    k: SentKey,
     flags: string[],
     handle: (meta: MetaReply, fail: () => Error) => R,
     data?: Uint8Array,
@@ -978,7 +997,7 @@ export class Client {
     options: CallOptions | undefined,
     index: number,
     mode: Mode,
-    keys: Uint8Array[],
+    keys: SentKey[],
   ): Promise<Item[]> {
     return this.#run(
       operation,
@@ -1011,7 +1030,7 @@ export class Client {
    * `get` instead unless keys are binary: it is as quiet (misses say
    * nothing), costs less to encode and parse, and its items name their keys.
    */
-  #quietGets(keys: Uint8Array[]): MetaParts<Item[]> {
+  #quietGets(keys: SentKey[]): MetaParts<Item[]> {
     return {
       textOnMeta: !this.#binaryKeys,
       encode: (w, emit) => {
@@ -1043,7 +1062,7 @@ export class Client {
    */
   #group(
     keys: readonly string[],
-    encoded: readonly Uint8Array[],
+    encoded: readonly SentKey[],
     operation: string,
     errors: Map<string, Error>,
   ): Map<number, number[]> {
@@ -1107,9 +1126,9 @@ export class Client {
 
   /** Adds a get to this tick's batch for its server. */
   #batched(key: string): Promise<unknown> {
-    let k: Uint8Array;
+    let k: SentKey;
     try {
-      k = this.#key(key, "get");
+      k = this.#sentKey(key, "get");
     } catch (err) {
       return Promise.reject(err);
     }
@@ -1125,7 +1144,7 @@ export class Client {
     const resolve = resolveLast;
     const reject = rejectLast;
     const batch = this.#batches[index] ??= new Batch();
-    const entry = batch.find(key, k);
+    const entry = batch.find(key);
     if (!entry) batch.add({ key, encoded: k, resolve, reject });
     else (entry.more ??= []).push({ resolve, reject });
     return promise;

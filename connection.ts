@@ -9,6 +9,7 @@ import { type Error, errorFor, TlsError } from "./errors.ts";
 import { Status } from "./protocol/status.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
+import type { SentKey } from "./protocol/keys.ts";
 import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
 import { ByteWriter } from "./protocol/writer.ts";
 import {
@@ -98,7 +99,7 @@ export interface RequestSpec {
    */
   opaque?: string;
   /** The keys of a multi-key get, in order, for the decoder to number its items by. */
-  keys?: readonly Uint8Array[];
+  keys?: readonly SentKey[];
   /**
    * Send it on a connection of its own, closed after the reply: for
    * commands memcached refuses to take pipelined (`lru_crawler metadump`).

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Error, NotFound, SomeErrors } from "./errors.ts";
+import { keyBytes, type SentKey } from "./protocol/keys.ts";
 import type { MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
 import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
@@ -13,18 +14,21 @@ import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
 /** A counter value: a `number`, or a `bigint` past 2^53. */
 export type Counter = number | bigint;
 
-/** Whether two byte strings are equal. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether two keys as sent are the same bytes. */
+export function sameKey(a: SentKey, b: SentKey): boolean {
+  if (a === b) return true;
+  const x = keyBytes(a);
+  const y = keyBytes(b);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
 
 /** The one item of a single-key text `get`, checked to be for key `k`. */
-export function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item | undefined {
+export function onlyItem(reply: Reply, k: SentKey, fail: () => Error): Item | undefined {
   if (reply.status !== Status.END) throw fail();
   const item = reply.items![0];
-  if (reply.items!.length > 1 || (item && !sameBytes(item.key, k))) {
+  if (reply.items!.length > 1 || (item && !sameKey(item.key, k))) {
     reply.status = Status.PROTOCOL_ERROR;
     reply.line = "the server answered with another key";
     throw fail();
@@ -33,7 +37,7 @@ export function onlyItem(reply: Reply, k: Uint8Array, fail: () => Error): Item |
 }
 
 /** An item from a meta VA reply for key `k`. */
-export function itemOf(k: Uint8Array, meta: MetaReply): Item {
+export function itemOf(k: SentKey, meta: MetaReply): Item {
   return {
     key: k,
     flags: Number(meta.flags.f ?? 0),

@@ -12,6 +12,7 @@ import type { Reply } from "../protocol/text.ts";
 import { addressName } from "../transport/mod.ts";
 import type { Resolved } from "./behaviors.ts";
 import { hashes, type HashFunction } from "./hash.ts";
+import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import { Ring } from "./ring.ts";
 import type { Server } from "./servers.ts";
 
@@ -89,13 +90,13 @@ export class Cluster {
    * The index of the server that holds `key` (already prefixed and encoded),
    * as libmemcached computes it; -1 when every server is ejected.
    */
-  indexFor(key: Uint8Array): number {
+  indexFor(key: SentKey): number {
     // Infinity while no server is ejected: no clock read per key then.
     if (this.#rebuildAt !== Infinity && Date.now() >= this.#rebuildAt) {
       this.#ring = this.#build();
     }
     if (this.#ring.empty) return -1;
-    return this.#servers.length === 1 ? 0 : this.#ring.pick(this.#hash(key));
+    return this.#servers.length === 1 ? 0 : this.#ring.pick(this.#hash(keyBytes(key)));
   }
 
   /** The servers that also hold a key whose server is `index` (`num_replicas`). */

@@ -20,6 +20,7 @@ import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
 import type { Expect, Reply } from "./text.ts";
 import type { ByteWriter } from "./writer.ts";
+import { keyBytes, type SentKey } from "./keys.ts";
 
 /** The opcodes this client sends. */
 export const Opcode = {
@@ -143,10 +144,11 @@ const STORE_OPCODES: Record<string, [number, number]> = {
 export function encodeMetaAsBinary(
   w: ByteWriter,
   command: MetaCommand,
-  key: Uint8Array | undefined,
+  sentKey: SentKey | undefined,
   flags: readonly string[],
   data?: Uint8Array,
 ): void {
+  const key = sentKey === undefined ? undefined : keyBytes(sentKey);
   const f: Record<string, string> = {};
   for (const flag of flags) f[flag[0]] = flag.slice(1);
   const quiet = "q" in f;
@@ -405,7 +407,7 @@ export class BinaryReplyParser {
     buf: Uint8Array,
     start: number,
     end: number,
-    _keys?: readonly Uint8Array[],
+    _keys?: readonly SentKey[],
   ): Reply | undefined {
     let pos = start;
     this.used = 0;

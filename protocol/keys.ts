@@ -16,6 +16,53 @@ export const MAX_KEY_LENGTH = 250;
 const utf8 = new TextEncoder();
 
 /**
+ * A key as sent: its UTF-8 bytes, or, for a key of printable ASCII only,
+ * the string itself, whose characters are its bytes (see
+ * {@linkcode textKey}): such a key is written and compared without an
+ * array of its own.
+ */
+export type SentKey = Uint8Array | string;
+
+/**
+ * The key (with `prefix` in front) as a string that is its own encoding,
+ * when it is 1 to 250 characters of printable ASCII; else `undefined`, and
+ * {@linkcode encodeKey} tells its bytes or what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * import { textKey } from "./keys.ts";
+ * textKey("user:1", "app:"); // "app:user:1"
+ * textKey("café", ""); // undefined: not ASCII
+ * ```
+ */
+export function textKey(key: string, prefix: string): string | undefined {
+  if (typeof key !== "string") return undefined;
+  const full = prefix + key;
+  if (full.length === 0 || full.length > MAX_KEY_LENGTH) return undefined;
+  for (let i = 0; i < full.length; i++) {
+    const c = full.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return undefined;
+  }
+  return full;
+}
+
+/**
+ * The bytes of a sent key.
+ *
+ * @example
+ * ```ts
+ * import { keyBytes } from "./keys.ts";
+ * keyBytes("k1"); // Uint8Array [107, 49]
+ * ```
+ */
+export function keyBytes(key: SentKey): Uint8Array {
+  if (typeof key !== "string") return key;
+  const bytes = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  return bytes;
+}
+
+/**
  * The key (with `prefix` in front) as UTF-8 bytes, or a string saying why it
  * cannot be sent.
  *

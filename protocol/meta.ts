@@ -11,6 +11,7 @@
  */
 import { Status } from "./status.ts";
 import type { ByteWriter } from "./writer.ts";
+import type { SentKey } from "./keys.ts";
 
 /** The meta commands. */
 export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
@@ -31,7 +32,7 @@ export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
 export function encodeMeta(
   w: ByteWriter,
   command: MetaCommand,
-  key: Uint8Array | undefined,
+  key: SentKey | undefined,
   flags: readonly string[],
   data?: Uint8Array,
   base64 = false,
@@ -42,7 +43,7 @@ export function encodeMeta(
   for (let i = 0; i < flags.length; i++) rest += " " + flags[i];
   if (key) {
     w.ascii(command + " ");
-    w.bytes(key);
+    w.key(key);
     w.ascii(rest + "\r\n");
   } else w.ascii(command + rest + "\r\n");
   if (data) {

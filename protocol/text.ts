@@ -12,6 +12,7 @@ import { isMetaLine, type MetaReply, metaStatus, parseMetaLine } from "./meta.ts
 import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
 import type { ByteWriter } from "./writer.ts";
+import type { SentKey } from "./keys.ts";
 
 /** The storage commands: each stores one item. */
 export type StoreVerb = "set" | "add" | "replace" | "append" | "prepend" | "cas";
@@ -43,22 +44,22 @@ export function encodeStore(
 export function encodeRetrieve(
   w: ByteWriter,
   verb: "get" | "gets",
-  keys: readonly Uint8Array[],
+  keys: readonly SentKey[],
 ): void {
   w.ascii(verb);
   for (let i = 0; i < keys.length; i++) {
     w.ascii(" ");
-    w.bytes(keys[i]);
+    w.key(keys[i]);
   }
   w.ascii("\r\n");
 }
 
 /** Encodes `gat <ttl> <key>…`: get and set the ttl at once. */
-export function encodeGat(w: ByteWriter, ttl: number, keys: readonly Uint8Array[]): void {
+export function encodeGat(w: ByteWriter, ttl: number, keys: readonly SentKey[]): void {
   w.ascii(`gat ${ttl}`);
   for (const key of keys) {
     w.ascii(" ");
-    w.bytes(key);
+    w.key(key);
   }
   w.ascii("\r\n");
 }
@@ -150,8 +151,8 @@ export type Expect =
 
 /** One item of a `get`/`gets` reply. */
 export interface Item {
-  /** The key as the server sent it. */
-  key: Uint8Array;
+  /** The key as the server sent it: the very key asked for when it answers one, else a copy. */
+  key: SentKey;
   /** The item's client flags. */
   flags: number;
   /** The data block, copied out of the read buffer; empty when {@linkcode text} holds it. */
@@ -284,7 +285,7 @@ export class TextReplyParser {
     buf: Uint8Array,
     start: number,
     end: number,
-    keys?: readonly Uint8Array[],
+    keys?: readonly SentKey[],
   ): Reply | undefined {
     if (expect === "dump") return this.#parseDump(buf, start, end);
     let pos = start;
@@ -412,7 +413,7 @@ export class TextReplyParser {
     next: number,
     bytes: number,
     end: number,
-    keys: readonly Uint8Array[] | undefined,
+    keys: readonly SentKey[] | undefined,
     named: number,
   ): number | Reply {
     const after = this.#dataBlock(buf, next, bytes, end);
@@ -443,21 +444,13 @@ export class TextReplyParser {
    * nothing needs copying or decoding; or a copy of the key it names when
    * it answers none of them in order.
    */
-  #name(item: Item, buf: Uint8Array, keys: readonly Uint8Array[] | undefined): void {
+  #name(item: Item, buf: Uint8Array, keys: readonly SentKey[] | undefined): void {
     const from = bounds[0];
     const length = bounds[1] - from;
     if (keys) {
       for (let at = this.#nextKey; at < keys.length; at++) {
         const key = keys[at];
-        if (key.length !== length) continue;
-        let same = true;
-        for (let i = 0; i < length; i++) {
-          if (key[i] !== buf[from + i]) {
-            same = false;
-            break;
-          }
-        }
-        if (!same) continue;
+        if (key.length !== length || !keyAt(buf, from, key)) continue;
         item.key = key;
         item.index = at;
         this.#nextKey = at + 1;
@@ -720,15 +713,13 @@ let headerEnd = 0;
  * the line's end in `headerEnd`), else -1: any other line, or one not all
  * arrived yet, is for the full parse.
  */
-function expectedHeader(buf: Uint8Array, pos: number, end: number, key: Uint8Array): number {
+function expectedHeader(buf: Uint8Array, pos: number, end: number, key: SentKey): number {
   let at = pos + 6 + key.length;
   if (at >= end || buf[at] !== 32) return -1;
   for (let i = 0; i < 6; i++) {
     if (buf[pos + i] !== VALUE_[i]) return -1;
   }
-  for (let i = 0; i < key.length; i++) {
-    if (buf[pos + 6 + i] !== key[i]) return -1;
-  }
+  if (!keyAt(buf, pos + 6, key)) return -1;
   const flags = leadingNumber(buf, at + 1, end);
   at = numberEnd;
   if (flags < 0 || flags > 0xffffffff || at >= end || buf[at] !== 32) return -1;
@@ -742,6 +733,16 @@ function expectedHeader(buf: Uint8Array, pos: number, end: number, key: Uint8Arr
 }
 
 const VALUE_ = [86, 65, 76, 85, 69, 32];
+
+/** Whether `buf` holds `key` at `from` (the caller has checked there is room). */
+function keyAt(buf: Uint8Array, from: number, key: SentKey): boolean {
+  if (typeof key === "string") {
+    for (let i = 0; i < key.length; i++) if (buf[from + i] !== key.charCodeAt(i)) return false;
+  } else {
+    for (let i = 0; i < key.length; i++) if (buf[from + i] !== key[i]) return false;
+  }
+  return true;
+}
 
 /** Where the digits that {@linkcode leadingNumber} last read end. */
 let numberEnd = 0;
@@ -776,6 +777,6 @@ function digits(
 }
 
 /** Decodes a key the server sent back, for matching with the keys asked for. */
-export function decodeKey(key: Uint8Array): string {
-  return keyText.decode(key);
+export function decodeKey(key: SentKey): string {
+  return typeof key === "string" ? key : keyText.decode(key);
 }

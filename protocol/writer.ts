@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SentKey } from "./keys.ts";
 
 /**
  * Appends ASCII text, bytes and big-endian integers to one buffer.
@@ -57,6 +58,12 @@ export class ByteWriter {
       for (let i = 0, at = this.length; i < n; i++) buf[at++] = bytes[i];
     }
     this.length += n;
+  }
+
+  /** Appends a key: its bytes, or the characters of a {@linkcode SentKey} string, one byte each. */
+  key(key: SentKey): void {
+    if (typeof key === "string") this.ascii(key);
+    else this.bytes(key);
   }
 
   /** Appends an unsigned integer of `size` bytes (1, 2 or 4), big-endian. */

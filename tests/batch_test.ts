@@ -13,7 +13,7 @@ const entry = (key: string): Batched => ({
 /** Adds `key` unless the batch has it; returns the entry that asks for it. */
 function ask(batch: Batch, key: string): Batched {
   const fresh = entry(key);
-  const found = batch.find(key, fresh.encoded);
+  const found = batch.find(key);
   if (found) return found;
   batch.add(fresh);
   return fresh;

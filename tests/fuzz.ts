@@ -18,6 +18,7 @@ import { Connection } from "../connection.ts";
 import { Status } from "../protocol/status.ts";
 import type { SocketEvents } from "../transport/types.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
+import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import { type Expect, type Item, MAX_LINE, type Reply, TextReplyParser } from "../protocol/text.ts";
 
 /** The item size limit the fuzzed parser runs with. */
@@ -40,12 +41,16 @@ const utf8 = new TextEncoder();
 /** The flags whose items the keyed decoder reads as text. */
 const TEXT_FLAG = 16;
 
-/** The keys a stream's VALUE lines name, with a key no line names after each: what a get asked for. */
-function askedKeys(bytes: Uint8Array): Uint8Array[] {
+/**
+ * The keys a stream's VALUE lines name, with a key no line names after each:
+ * what a get asked for. Printable ASCII keys alternate between bytes and
+ * strings, the two ways a key is sent.
+ */
+function askedKeys(bytes: Uint8Array): SentKey[] {
   const text = String.fromCharCode(...bytes);
-  return [...text.matchAll(/VALUE (\S+) /g)].flatMap(([, key]) => [
-    Uint8Array.from(key, (c) => c.charCodeAt(0)),
-    utf8.encode("missing"),
+  return [...text.matchAll(/VALUE (\S+) /g)].flatMap(([, key], i) => [
+    i % 2 === 1 && /^[!-~]+$/.test(key) ? key : Uint8Array.from(key, (c) => c.charCodeAt(0)),
+    "missing",
   ]);
 }
 
@@ -53,7 +58,7 @@ function askedKeys(bytes: Uint8Array): Uint8Array[] {
 function plainReply(reply: Reply | undefined): unknown {
   if (!reply) return undefined;
   const plain = (item: Item) => ({
-    key: String.fromCharCode(...item.key),
+    key: String.fromCharCode(...keyBytes(item.key)),
     flags: item.flags,
     data: item.text ?? String.fromCharCode(...item.value),
     cas: item.cas,

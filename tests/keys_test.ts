@@ -1,7 +1,7 @@
 /** Key validation: what may reach the wire and what may not. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeKey, MAX_KEY_LENGTH } from "../protocol/keys.ts";
+import { encodeKey, keyBytes, MAX_KEY_LENGTH, textKey } from "../protocol/keys.ts";
 
 describe("keys", () => {
   test("a key of 1 to 250 UTF-8 bytes is encoded as UTF-8", () => {
@@ -41,6 +41,19 @@ describe("keys", () => {
     ) {
       assert.equal(typeof encodeKey(key, ""), "string", JSON.stringify(key));
     }
+  });
+
+  test("a key of printable ASCII can be sent as its own string, prefix and all", () => {
+    assert.equal(textKey("1", "user:"), "user:1");
+    assert.equal(textKey("x".repeat(MAX_KEY_LENGTH), ""), "x".repeat(MAX_KEY_LENGTH));
+    assert.deepEqual(keyBytes("user:1"), encodeKey("1", "user:"));
+  });
+
+  test("any other key is left to encodeKey, which encodes it or says what is wrong", () => {
+    for (const key of ["", "é", "a b", "a\r\n", "\x7f", "x".repeat(MAX_KEY_LENGTH + 1)]) {
+      assert.equal(textKey(key, ""), undefined, JSON.stringify(key));
+    }
+    assert.equal(textKey(5 as unknown as string, ""), undefined);
   });
 
   test("lone surrogates are refused, since UTF-8 cannot encode them", () => {

@@ -72,6 +72,7 @@ describe("placement is the same as pylibmc's", () => {
     assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} keys placed differently`);
     const sample = KEYS.filter((_, i) => i % 97 === 0);
     assert.deepEqual([...(await client.getMulti(sample)).keys()], sample);
+    assert.deepEqual(await Promise.all(sample.map((key) => client.get(key))), sample);
     const used = new Set(actual.values());
     assert.equal(used.size, list.length, "every server got keys");
   }

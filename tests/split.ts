@@ -8,14 +8,16 @@
 import assert from "node:assert/strict";
 import { Status } from "../protocol/status.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
+import type { SentKey } from "../protocol/keys.ts";
 import { type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 
 /** UTF-8 bytes of a string. */
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-/** The string of UTF-8 bytes. */
-export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+/** The string of UTF-8 bytes (a key sent as a string is its own text). */
+export const text = (b: Uint8Array | string): string =>
+  typeof b === "string" ? b : new TextDecoder().decode(b);
 
 /** What an encoder writes, as a string. */
 export function encoded(write: (w: ByteWriter) => void): string {
@@ -33,7 +35,7 @@ export interface FeedOptions {
   /** Flags of items a text decoder reads as text. */
   textFlags?: readonly number[];
   /** The keys a multi-key get asked for, in order. */
-  keys?: readonly Uint8Array[];
+  keys?: readonly SentKey[];
 }
 
 /**

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
 import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
 import type { Item, Reply } from "../protocol/text.ts";
+import type { SentKey } from "../protocol/keys.ts";
 import {
   encodeArith,
   encodeDelete,
@@ -67,21 +68,24 @@ describe("text reply decoder", () => {
     assert.equal(a.index, undefined);
   });
 
-  test("items read the same, split anywhere, whether or not the keys asked for are known", () => {
-    const keys = ["a", "b", "c", "dd"].map(bytes);
-    const stream = bytes(
-      "VALUE a 16 1\r\nx\r\nVALUE c 0 3 12\r\nzzz\r\nVALUE dd 4294967295 0\r\n\r\nEND\r\n",
-    );
-    const plain = (reply: Reply) =>
-      reply.items!.map((i) => [text(i.key), i.flags, text(i.value), i.cas]);
-    const [whole] = feed(["values"], stream, []);
-    for (let at = 0; at <= stream.length; at++) {
-      const [reply] = feed(["values"], stream, [at], { keys });
-      assert.deepEqual(plain(reply), plain(whole), `split at ${at}`);
-      assert.deepEqual(reply.items!.map((i) => i.index), [0, 2, 3]);
-      assert.ok(reply.items!.every((i, n) => i.key === keys[[0, 2, 3][n]]));
-    }
-  });
+  const asSent: [string, (key: string) => SentKey][] = [["bytes", bytes], ["strings", (k) => k]];
+  for (const [kind, toKey] of asSent) {
+    test(`items read the same, split anywhere, whether or not the keys asked for are known (${kind})`, () => {
+      const keys = ["a", "b", "c", "dd"].map(toKey);
+      const stream = bytes(
+        "VALUE a 16 1\r\nx\r\nVALUE c 0 3 12\r\nzzz\r\nVALUE dd 4294967295 0\r\n\r\nEND\r\n",
+      );
+      const plain = (reply: Reply) =>
+        reply.items!.map((i) => [text(i.key), i.flags, text(i.value), i.cas]);
+      const [whole] = feed(["values"], stream, []);
+      for (let at = 0; at <= stream.length; at++) {
+        const [reply] = feed(["values"], stream, [at], { keys });
+        assert.deepEqual(plain(reply), plain(whole), `split at ${at}`);
+        assert.deepEqual(reply.items!.map((i) => i.index), [0, 2, 3]);
+        assert.ok(reply.items!.every((i, n) => i.key === keys[[0, 2, 3][n]]));
+      }
+    });
+  }
 
   test("a metadump's LF-ended lines are decoded up to END, keys percent-decoded", () => {
     const stream = bytes(
