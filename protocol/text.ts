@@ -316,54 +316,10 @@ export class TextReplyParser {
           return lineReply(buf, pos, cr);
         }
         if (expect === "meta" || expect === "metaBatch") {
-          let reply: MetaReply;
-          let after = next;
-          if (isMetaLine(buf, pos, cr)) {
-            const parsed = parseMetaLine(buf, pos, cr);
-            if (typeof parsed === "string") return this.#fail(parsed);
-            reply = parsed.reply;
-            if (parsed.size >= 0) {
-              const blockEnd = this.#dataBlock(buf, next, parsed.size, end);
-              if (typeof blockEnd === "object") return blockEnd;
-              if (blockEnd < 0) {
-                this.used = pos - start;
-                return undefined;
-              }
-              reply.value = copyOf(buf, next, next + parsed.size);
-              after = blockEnd;
-            }
-          } else {
-            const line = lineReply(buf, pos, cr);
-            if (!isErrorLine(line.status)) {
-              return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
-            }
-            if (expect === "meta") {
-              this.used = next - start;
-              return line;
-            }
-            reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
-            if (line.status === Status.AUTH_FAILURE) {
-              // memcached answers nothing more on a connection it refused: no
-              // MN will close the batch, so the refusal does.
-              this.used = next - start;
-              const metas = [...this.#metas, reply];
-              this.#metas = [];
-              return { status: Status.AUTH_FAILURE, line: line.line, metas };
-            }
-          }
-          if (expect === "meta") {
-            this.used = after - start;
-            return { status: metaStatus(reply.code), line: reply.code, meta: reply };
-          }
+          const after = this.#metaLine(expect, buf, start, pos, cr, end);
+          if (typeof after !== "number") return after;
           pos = after;
-          if (reply.code !== "MN") {
-            this.#metas.push(reply);
-            continue;
-          }
-          this.used = pos - start;
-          const metas = this.#metas;
-          this.#metas = [];
-          return { status: Status.END, line: "MN", metas };
+          continue;
         }
         if (startsWith(buf, pos, cr, "END")) {
           this.used = next - start;
@@ -399,6 +355,69 @@ export class TextReplyParser {
       }
       pos = after;
     }
+  }
+
+  /**
+   * Reads the meta reply whose line is `buf[pos, cr)`: returns where the
+   * next reply of a batch starts when the batch goes on, else what
+   * {@linkcode parse} returns, with `used` set.
+   */
+  #metaLine(
+    expect: "meta" | "metaBatch",
+    buf: Uint8Array,
+    start: number,
+    pos: number,
+    cr: number,
+    end: number,
+  ): number | Reply | undefined {
+    const next = cr + 2;
+    let reply: MetaReply;
+    let after = next;
+    if (isMetaLine(buf, pos, cr)) {
+      const parsed = parseMetaLine(buf, pos, cr);
+      if (typeof parsed === "string") return this.#fail(parsed);
+      reply = parsed.reply;
+      if (parsed.size >= 0) {
+        const blockEnd = this.#dataBlock(buf, next, parsed.size, end);
+        if (typeof blockEnd === "object") return blockEnd;
+        if (blockEnd < 0) {
+          this.used = pos - start;
+          return undefined;
+        }
+        reply.value = copyOf(buf, next, next + parsed.size);
+        after = blockEnd;
+      }
+    } else {
+      const line = lineReply(buf, pos, cr);
+      if (!isErrorLine(line.status)) {
+        return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
+      }
+      if (expect === "meta") {
+        this.used = next - start;
+        return line;
+      }
+      reply = { code: "ER", flags: {}, debug: line.line, status: line.status };
+      if (line.status === Status.AUTH_FAILURE) {
+        // memcached answers nothing more on a connection it refused: no
+        // MN will close the batch, so the refusal does.
+        this.used = next - start;
+        const metas = [...this.#metas, reply];
+        this.#metas = [];
+        return { status: Status.AUTH_FAILURE, line: line.line, metas };
+      }
+    }
+    if (expect === "meta") {
+      this.used = after - start;
+      return { status: metaStatus(reply.code), line: reply.code, meta: reply };
+    }
+    if (reply.code !== "MN") {
+      this.#metas.push(reply);
+      return after;
+    }
+    this.used = after - start;
+    const metas = this.#metas;
+    this.#metas = [];
+    return { status: Status.END, line: "MN", metas };
   }
 
   /**
