@@ -535,9 +535,10 @@ export class Client {
   }
 
   /**
-   * The hits among `keys`, in the order asked: one round trip per server,
-   * all servers at once. When part of the request fails, SomeErrors carries
-   * the hits and an error per key that could not be read.
+   * The hits among `keys`, in the order asked (a key listed twice is in
+   * the Map once): one round trip per server, all servers at once. When
+   * part of the request fails, SomeErrors carries the hits and an error per
+   * key that could not be read.
    */
   async getMulti<T = unknown>(
     keys: Iterable<string>,
