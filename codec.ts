@@ -81,7 +81,8 @@ export interface Serializer {
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// A leading byte order mark is part of the text (Python reads it so too).
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The default serializer: pylibmc's flags, as in the table above. */
 export const pylibmcSerializer: Serializer = Object.freeze({
@@ -150,7 +151,7 @@ function message(err: unknown): string {
  * 100 bytes); elsewhere the two cost the same.
  */
 const lenientFirst = runtime === "deno";
-const lenientUtf8 = new TextDecoder();
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */
 function text(bytes: Uint8Array): string | undefined {

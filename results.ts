@@ -14,6 +14,8 @@ import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
 /** A counter value: a `number`, or a `bigint` past 2^53. */
 export type Counter = number | bigint;
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Whether two keys as sent are the same bytes. */
 export function sameKey(a: SentKey, b: SentKey): boolean {
   if (a === b) return true;
@@ -41,7 +43,8 @@ export function itemOf(k: SentKey, meta: MetaReply): Item {
   return {
     key: k,
     flags: Number(meta.flags.f ?? 0),
-    value: meta.value!,
+    value: meta.value ?? NO_BYTES,
+    text: meta.text,
     cas: meta.flags.c === undefined ? undefined : BigInt(meta.flags.c),
   };
 }

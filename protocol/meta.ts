@@ -65,8 +65,14 @@ export interface MetaReply {
   code: MetaCode | "ER";
   /** The returned flags by letter, e.g. `{ c: "5", O: "17", b: "" }`. */
   flags: Record<string, string>;
-  /** The data block of a VA reply, copied out of the read buffer. */
+  /** The data block of a VA reply, copied out of the read buffer, unless `text` holds it. */
   value?: Uint8Array;
+  /**
+   * The data block of a VA reply as a string, in place of `value`: given
+   * when its `f` flags are among the decoder's `textFlags` and it is valid
+   * UTF-8 without U+FFFD, so that any decoder would read the same string.
+   */
+  text?: string;
   /** The rest of an ME line (`key=value` pairs), or an ER reply's error line. */
   debug?: string;
   /** An ER reply's status (CLIENT_ERROR, SERVER_ERROR, ERROR, …). */

@@ -159,8 +159,9 @@ export interface Item {
   value: Uint8Array;
   /**
    * The data block as a string, in place of `value`: given when the item's
-   * flags are among the parser's `textFlags` and every byte of it is ASCII,
-   * so that any UTF-8 decoder would read the same string.
+   * flags are among the parser's `textFlags` and any UTF-8 decoder would
+   * read the same string from it (every byte ASCII, or, for a block read on
+   * its own, valid UTF-8 without U+FFFD).
    */
   text?: string;
   /** The cas token, present for `gets`. */
@@ -202,7 +203,10 @@ const LF = 10;
 export const MAX_LINE = 8 * 1024;
 
 const keyText = new TextDecoder();
-/** Reads ASCII as is; other bytes change the length or show U+FFFD. */
+/**
+ * Reads ASCII as is; other bytes change the length or show U+FFFD. A
+ * leading byte order mark stays, as a character of the text.
+ */
 const blockText = new TextDecoder("utf-8", { ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
 
@@ -384,7 +388,11 @@ export class TextReplyParser {
           this.used = pos - start;
           return undefined;
         }
-        reply.value = copyOf(buf, next, next + parsed.size);
+        const text = this.#textFlags.includes(Number(reply.flags.f ?? 0))
+          ? wholeText(buf, next, next + parsed.size)
+          : undefined;
+        if (text === undefined) reply.value = copyOf(buf, next, next + parsed.size);
+        else reply.text = text;
         after = blockEnd;
       }
     } else {
@@ -482,9 +490,9 @@ export class TextReplyParser {
   /**
    * Gives the items waiting for text theirs, while `buf` still holds their
    * blocks: one decoder call reads from the first block to the last, and
-   * when that is all ASCII each item's text is a slice of it; otherwise
-   * each item gets a copy of its bytes. Returns `undefined`, for the
-   * callers that return it next.
+   * when that is all ASCII each item's text is a slice of it (a lone item's
+   * may be any valid UTF-8); otherwise each item gets a copy of its bytes.
+   * Returns `undefined`, for the callers that return it next.
    */
   #readTexts(buf: Uint8Array): undefined {
     const waiting = this.#waiting;
@@ -493,7 +501,12 @@ export class TextReplyParser {
     const from = blocks[0];
     const to = blocks[blocks.length - 1];
     const text = blockText.decode(buf.subarray(from, to));
-    if (text.length === to - from && !text.includes("\uFFFD")) {
+    // Without U+FFFD the bytes were valid UTF-8; with as many characters as
+    // bytes they were all ASCII, so each item's text is a slice at its offsets.
+    const valid = !text.includes("\uFFFD");
+    if (valid && waiting.length === 1) {
+      waiting[0].text = text;
+    } else if (valid && text.length === to - from) {
       for (let i = 0; i < waiting.length; i++) {
         waiting[i].text = text.slice(blocks[2 * i] - from, blocks[2 * i + 1] - from);
       }
@@ -752,6 +765,15 @@ function expectedHeader(buf: Uint8Array, pos: number, end: number, key: SentKey)
 }
 
 const VALUE_ = [86, 65, 76, 85, 69, 32];
+
+/**
+ * `buf[from, to)` as text when it is valid UTF-8 without U+FFFD, which any
+ * decoder reads the same; else `undefined`.
+ */
+function wholeText(buf: Uint8Array, from: number, to: number): string | undefined {
+  const text = blockText.decode(buf.subarray(from, to));
+  return text.includes("\uFFFD") ? undefined : text;
+}
 
 /** Whether `buf` holds `key` at `from` (the caller has checked there is room). */
 function keyAt(buf: Uint8Array, from: number, key: SentKey): boolean {

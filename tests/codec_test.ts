@@ -72,6 +72,11 @@ describe("codec", () => {
     assert.deepEqual(deserialize(mixed, 16), mixed);
   });
 
+  test("text that starts with a byte order mark reads back with it", () => {
+    const { bytes, flags } = serialize("\uFEFFtext");
+    assert.equal(deserialize(bytes, flags), "\uFEFFtext");
+  });
+
   test("pickles, unknown flags and undecodable payloads come back as raw bytes", () => {
     const raw = bytes("\x80\x04K\x01.");
     assert.deepEqual(deserialize(raw, Flags.PICKLE), raw);

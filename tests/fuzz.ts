@@ -19,6 +19,7 @@ import { Status } from "../protocol/status.ts";
 import type { SocketEvents } from "../transport/types.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
 import { keyBytes, type SentKey } from "../protocol/keys.ts";
+import type { MetaReply } from "../protocol/meta.ts";
 import { type Expect, type Item, MAX_LINE, type Reply, TextReplyParser } from "../protocol/text.ts";
 
 /** The item size limit the fuzzed parser runs with. */
@@ -54,16 +55,24 @@ function askedKeys(bytes: Uint8Array): SentKey[] {
   ]);
 }
 
-/** A reply with its items as plain data, whichever way the decoder gave their keys and data. */
+/** A reply with its items' and meta replies' data as plain strings, whichever way the decoder gave them. */
 function plainReply(reply: Reply | undefined): unknown {
   if (!reply) return undefined;
+  const data = (text: string | undefined, value: Uint8Array | undefined) =>
+    String.fromCharCode(...(text === undefined ? value ?? [] : utf8.encode(text)));
   const plain = (item: Item) => ({
     key: String.fromCharCode(...keyBytes(item.key)),
     flags: item.flags,
-    data: item.text ?? String.fromCharCode(...item.value),
+    data: data(item.text, item.value),
     cas: item.cas,
   });
-  return { ...reply, items: reply.items?.map(plain) };
+  const plainMeta = ({ text, value, ...meta }: MetaReply) => ({ ...meta, data: data(text, value) });
+  return {
+    ...reply,
+    items: reply.items?.map(plain),
+    meta: reply.meta && plainMeta(reply.meta),
+    metas: reply.metas?.map(plainMeta),
+  };
 }
 
 /** A valid reply of the kind `expect`, made from `rnd`. */
@@ -85,10 +94,11 @@ function validReply(expect: Expect, rnd: () => number): string {
       const pick = rnd();
       const opaque = ` O${Math.floor(rnd() * 1e6)}`;
       if (pick < 0.4) {
-        const value = "v\r\nHD\r\n".slice(0, Math.floor(rnd() * 8)) + "x".repeat(rnd() * 40);
-        return `VA ${value.length} f${Math.floor(rnd() * 99)} c${
-          Math.floor(rnd() * 1e9)
-        }${opaque}\r\n${value}\r\n`;
+        const value = "v\r\nHD\r\n".slice(0, Math.floor(rnd() * 8)) + "x".repeat(rnd() * 40) +
+          (rnd() < 0.2 ? "é" : "");
+        return `VA ${utf8.encode(value).length} f${
+          rnd() < 0.5 ? TEXT_FLAG : Math.floor(rnd() * 99)
+        } c${Math.floor(rnd() * 1e9)}${opaque}\r\n${value}\r\n`;
       }
       return ["HD", "EN", "NS", "EX", "NF"][Math.floor(rnd() * 5)] + opaque + "\r\n";
     };

@@ -89,6 +89,23 @@ describe("meta replies", () => {
     assert.deepEqual(reply.meta!.flags, { f: "16", c: "9", t: "-1", h: "1", O: "4" });
   });
 
+  test("a VA block with a text flag comes as text when it is valid UTF-8 without U+FFFD", () => {
+    const va = (flags: string, data: Uint8Array) =>
+      feed(
+        ["meta"],
+        new Uint8Array([...bytes(`VA ${data.length} ${flags}\r\n`), ...data, 13, 10]),
+        [],
+        {
+          textFlags: [16],
+        },
+      )[0].meta!;
+    assert.equal(va("f16", bytes("café")).text, "café");
+    assert.equal(va("f16", bytes("café")).value, undefined);
+    assert.deepEqual(va("f0", bytes("café")).value, bytes("café"));
+    assert.deepEqual(va("f16", new Uint8Array([0xff])).value, new Uint8Array([0xff]));
+    assert.deepEqual(va("f16", bytes("\uFFFD")).value, bytes("\uFFFD"));
+  });
+
   test("win, stale and already-won flags come back without tokens", () => {
     const [reply] = splitEverywhere(["meta"], bytes("VA 1 W X Z c3 kkey\r\nv\r\n"));
     assert.deepEqual(reply.meta!.flags, { W: "", X: "", Z: "", c: "3", k: "key" });

@@ -162,7 +162,7 @@ describe("text reply decoder", () => {
     ]);
   });
 
-  test("text items that are not all ASCII keep their bytes, however the reply is split", () => {
+  test("text items read together that are not all ASCII keep their bytes, however the reply is split", () => {
     const values = ["plain", "café", "\u{1F600}", "", "ascii again", "\uFFFD"];
     const stream = bytes(
       values.map((v, i) => `VALUE k${i} 16 ${bytes(v).length}\r\n${v}\r\n`).join("") + "END\r\n",
@@ -172,12 +172,23 @@ describe("text reply decoder", () => {
       const [reply] = feed(["values"], stream, [at], { textFlags: [16] });
       assert.deepEqual(reply.items!.map(read), values, `split at ${at}`);
       for (const item of reply.items!) {
-        if (item.text !== undefined) {
-          assert.ok([...item.text].every((c) => c.charCodeAt(0) < 0x80), `split at ${at}`);
-          assert.equal(item.value.length, 0);
-        }
+        if (item.text !== undefined) assert.equal(item.value.length, 0);
       }
     }
+    const [whole] = feed(["values"], stream, [], { textFlags: [16] });
+    assert.ok(whole.items!.every((item) => item.text === undefined));
+  });
+
+  test("a text item read on its own is text when it is valid UTF-8 without U+FFFD", () => {
+    const item = (data: Uint8Array) => {
+      const head = bytes(`VALUE k 16 ${data.length}\r\n`);
+      const stream = new Uint8Array([...head, ...data, ...bytes("\r\nEND\r\n")]);
+      return feed(["values"], stream, [], { textFlags: [16] })[0].items![0];
+    };
+    assert.equal(item(bytes("café \u{1F600}")).text, "café \u{1F600}");
+    assert.equal(item(bytes("\uFEFFbom")).text, "\uFEFFbom");
+    assert.deepEqual(item(new Uint8Array([0x61, 0xff])).value, new Uint8Array([0x61, 0xff]));
+    assert.equal(item(bytes("\uFFFD")).text, undefined);
   });
 
   test("a miss is END with no items", () => {
