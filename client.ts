@@ -5,7 +5,6 @@
  * @module
  */
 import { Batch, type Batched, type Waiter } from "./batch.ts";
-import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster, isServerFailure } from "./cluster/mod.ts";
@@ -32,6 +31,7 @@ import {
   signalOf,
   type StoreOptions,
 } from "./options.ts";
+import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { encodeBinaryKey, encodeKey, keyBytes, type SentKey, textKey } from "./protocol/keys.ts";
 import {
   encodeBinaryFlush,
@@ -218,7 +218,10 @@ export class Client {
   readonly #batchGets: boolean;
   readonly #onCommand?: (event: CommandEvent) => void;
   readonly #binaryKeys: boolean;
-  /** Whether keys of printable ASCII may be sent as strings: not in the binary protocol or base64 mode. */
+  /**
+   * Whether keys of printable ASCII may be sent as strings: everywhere but
+   * the binary protocol and base64 keys.
+   */
   readonly #textKeys: boolean;
   /** Per server: how to talk to it, once known. */
   readonly #dialects: (Dialect | undefined)[];
@@ -1560,7 +1563,6 @@ async function observed<R>(
   }
 }
 
-/** A key in a tick's batch of gets, with everyone waiting for it. */
 /** An option that may be given directly or as a behavior, but not both. */
 function either(direct: number | undefined, behavior: number | undefined, name: string) {
   if (direct !== undefined && behavior !== undefined) {

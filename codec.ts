@@ -90,6 +90,10 @@ export const pylibmcSerializer: Serializer = Object.freeze({
 
   deserialize(bytes: Uint8Array, flags: number): unknown {
     if (!TEXT_FLAGS.includes(flags)) return bytes;
+    // No number has that many digits: not worth decoding.
+    if ((flags === Flags.INTEGER || flags === Flags.BOOLEAN) && bytes.length > MAX_DIGITS) {
+      return bytes;
+    }
     const source = text(bytes);
     if (source === undefined) return bytes;
     const value = fromText(source, flags);
@@ -199,8 +203,11 @@ function fromText(source: string, flags: number): unknown {
   }
 }
 
+/** The longest text read as a number: 30 digits, a sign and memcached's padding. */
+const MAX_DIGITS = 40;
+
 function integer(source: string): number | bigint | undefined {
-  if (source.length > 40) return undefined;
+  if (source.length > MAX_DIGITS) return undefined;
   // memcached pads a decremented number with spaces instead of shrinking it.
   const digits = /^(-?\d{1,30}) *$/.exec(source);
   if (!digits) return undefined;

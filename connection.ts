@@ -6,8 +6,8 @@
  * @module
  */
 import { type Error, errorFor, TlsError } from "./errors.ts";
-import { Status } from "./protocol/status.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
+import { Status } from "./protocol/status.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
 import type { SentKey } from "./protocol/keys.ts";
 import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
