@@ -8,11 +8,11 @@ import type { RequestSpec } from "../connection.ts";
 import { type Error, errorFor } from "../errors.ts";
 import { ConnectionPool, type ConnectionPoolOptions } from "../pool.ts";
 import { Status } from "../protocol/status.ts";
+import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import type { Reply } from "../protocol/text.ts";
 import { addressName } from "../transport/mod.ts";
 import type { Resolved } from "./behaviors.ts";
 import { hashes, type HashFunction } from "./hash.ts";
-import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import { Ring } from "./ring.ts";
 import type { Server } from "./servers.ts";
 

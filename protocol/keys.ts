@@ -57,7 +57,7 @@ export function textKey(key: string, prefix: string): string | undefined {
  */
 export function keyBytes(key: SentKey): Uint8Array {
   if (typeof key !== "string") return key;
-  const bytes = new Uint8Array(key.length);
+  const bytes = allocate(key.length);
   for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
   return bytes;
 }
@@ -74,20 +74,12 @@ export function keyBytes(key: SentKey): Uint8Array {
  * ```
  */
 export function encodeKey(key: string, prefix: string): Uint8Array | string {
+  // Most keys are printable ASCII: their characters are their bytes, with
+  // no TextEncoder call. Any other key gets the full check.
+  const ascii = textKey(key, prefix);
+  if (ascii !== undefined) return keyBytes(ascii);
   const full = prefix + key;
   if (full.length === 0) return "is empty";
-  // Most keys are printable ASCII: encode them while checking, without a
-  // TextEncoder call; the first other character sends the key the long way.
-  if (full.length <= MAX_KEY_LENGTH) {
-    const ascii = allocate(full.length);
-    let i = 0;
-    for (; i < full.length; i++) {
-      const c = full.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) break;
-      ascii[i] = c;
-    }
-    if (i === full.length) return ascii;
-  }
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);
     if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) {
