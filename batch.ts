@@ -16,8 +16,6 @@ export interface Waiter {
 export interface Batched extends Waiter {
   /** The key as the caller gave it. */
   key: string;
-  /** The key as sent: prefixed and encoded. */
-  encoded: SentKey;
   /** Callers after the first who asked for the same key in the tick. */
   more?: Waiter[];
 }
@@ -41,13 +39,15 @@ const SCAN_LIMIT = 128;
  * import { Batch } from "./batch.ts";
  * const batch = new Batch();
  * const waiter = { resolve() {}, reject() {} };
- * batch.find("k") ?? batch.add({ key: "k", encoded: "k", ...waiter });
+ * batch.find("k") ?? batch.add({ key: "k", ...waiter }, "k");
  * batch.find("k")?.key; // "k"
  * ```
  */
 export class Batch {
   /** The keys, each once, in the order first asked. */
   readonly entries: Batched[] = [];
+  /** The same keys as sent: prefixed and encoded. */
+  readonly sent: SentKey[] = [];
   readonly #hashes: number[] = [];
   readonly #filter: number[] = new Array(FILTER_BITS / 32).fill(0);
   #index?: Map<string, Batched>;
@@ -75,9 +75,10 @@ export class Batch {
     return undefined;
   }
 
-  /** Adds the entry of a key that {@linkcode find} just did not find. */
-  add(entry: Batched): void {
+  /** Adds the entry of a key that {@linkcode find} just did not find, and the key as sent. */
+  add(entry: Batched, sent: SentKey): void {
     this.entries.push(entry);
+    this.sent.push(sent);
     if (this.#index) {
       this.#index.set(entry.key, entry);
       return;

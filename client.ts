@@ -189,8 +189,6 @@ interface MetaParts<R> {
   only?: string;
   /** Whether the binary protocol cannot serve it either. */
   metaOnly?: boolean;
-  /** Whether a server that speaks meta is sent the text form instead (binary still uses these). */
-  textOnMeta?: boolean;
 }
 
 /**
@@ -560,7 +558,8 @@ export class Client {
     const batches: { index: number; at: number[] }[] = [];
     for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        batches.push({ index, at: group.slice(i, i + KEYS_PER_GET) });
+        const whole = group.length <= KEYS_PER_GET;
+        batches.push({ index, at: whole ? group : group.slice(i, i + KEYS_PER_GET) });
       }
     }
     const outcomes = await Promise.allSettled(
@@ -857,8 +856,7 @@ export class Client {
           server: this.#cluster.names[at],
         });
       }
-      const useMeta = meta !== undefined && dialect !== "text" &&
-        !(dialect === "meta" && meta.textOnMeta);
+      const useMeta = meta !== undefined && dialect !== "text";
       let write = encode;
       if (useMeta) {
         const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
@@ -993,7 +991,9 @@ export class Client {
    * One multi-key get to server `index`: a text `get` of every key; with
    * binary keys or the binary protocol a quiet `mg` per key (misses say
    * nothing) closed by `mn`, where each hit names its key by opaque index;
-   * a single key is one plain `mg`.
+   * a single key is one plain `mg`. A meta server is sent the text `get` of
+   * several keys too: it is as quiet, costs less to encode and parse, and
+   * its items name their keys.
    */
   #multiGet(
     operation: string,
@@ -1024,19 +1024,19 @@ export class Client {
           item.index = 0;
           return [item];
         })
+        : this.#textKeys
+        ? undefined
         : this.#quietGets(keys),
       { keys },
     );
   }
 
   /**
-   * The meta commands of a multi-key get. A meta server is sent the text
-   * `get` instead unless keys are binary: it is as quiet (misses say
-   * nothing), costs less to encode and parse, and its items name their keys.
+   * The meta commands of a multi-key get, for base64 keys and the binary
+   * protocol: a quiet `mg` per key, closed by `mn`.
    */
   #quietGets(keys: SentKey[]): MetaParts<Item[]> {
     return {
-      textOnMeta: !this.#binaryKeys,
       encode: (w, emit) => {
         keys.forEach((k, i) => emit(w, "mg", k, ["v", "f", "q", `O${i}`]));
         emit(w, "mn", undefined, []);
@@ -1149,7 +1149,7 @@ export class Client {
     const reject = rejectLast;
     const batch = this.#batches[index] ??= new Batch();
     const entry = batch.find(key);
-    if (!entry) batch.add({ key, encoded: k, resolve, reject });
+    if (!entry) batch.add({ key, resolve, reject }, k);
     else (entry.more ??= []).push({ resolve, reject });
     return promise;
   }
@@ -1160,12 +1160,16 @@ export class Client {
     this.#batches = [];
     this.#batching = false;
     for (let index = 0; index < batches.length; index++) {
-      const entries = batches[index]?.entries;
-      if (!entries) continue;
+      const batch = batches[index];
+      if (!batch) continue;
+      const entries = batch.entries;
       for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
-        const chunk = entries.slice(i, i + KEYS_PER_GET);
+        // The batch is done with once sent: one request's worth is sent as it is.
+        const whole = entries.length <= KEYS_PER_GET;
+        const chunk = whole ? entries : entries.slice(i, i + KEYS_PER_GET);
+        const keys = whole ? batch.sent : batch.sent.slice(i, i + KEYS_PER_GET);
         const single = chunk.length === 1 ? chunk[0].key : undefined;
-        this.#multiGet("get", single, undefined, index, "one", chunk.map((entry) => entry.encoded))
+        this.#multiGet("get", single, undefined, index, "one", keys)
           .then(
             (items) => this.#deliver(chunk, items),
             (err) => {

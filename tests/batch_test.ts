@@ -3,19 +3,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Batch, type Batched } from "../batch.ts";
 
-const entry = (key: string): Batched => ({
-  key,
-  encoded: new TextEncoder().encode(key),
-  resolve() {},
-  reject() {},
-});
+const entry = (key: string): Batched => ({ key, resolve() {}, reject() {} });
 
 /** Adds `key` unless the batch has it; returns the entry that asks for it. */
 function ask(batch: Batch, key: string): Batched {
   const fresh = entry(key);
   const found = batch.find(key);
   if (found) return found;
-  batch.add(fresh);
+  batch.add(fresh, new TextEncoder().encode(key));
   return fresh;
 }
 
@@ -26,6 +21,7 @@ describe("batch of gets", () => {
     ask(batch, "b");
     assert.equal(ask(batch, "a"), first);
     assert.deepEqual(batch.entries.map((e) => e.key), ["a", "b"]);
+    assert.deepEqual(batch.sent, ["a", "b"].map((key) => new TextEncoder().encode(key)));
   });
 
   test("keys are told apart even when their filter bits collide", () => {
