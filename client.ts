@@ -151,6 +151,14 @@ const TEXT_OF: Record<string, string> = {
 const KEYS_PER_GET = 100;
 
 /**
+ * The KEYS_PER_GET items of `list` from `from` on: `list` itself when it
+ * fits in one request (the lists passed here are not changed afterwards).
+ */
+function requestOf<T>(list: T[], from: number): T[] {
+  return list.length <= KEYS_PER_GET ? list : list.slice(from, from + KEYS_PER_GET);
+}
+
+/**
  * Where a request goes: `"one"` to the key's server; `"read"` to the key's
  * server, then to its replicas while servers fail; `"write"` to the key's
  * server and its replicas at once.
@@ -558,8 +566,7 @@ export class Client {
     const batches: { index: number; at: number[] }[] = [];
     for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        const whole = group.length <= KEYS_PER_GET;
-        batches.push({ index, at: whole ? group : group.slice(i, i + KEYS_PER_GET) });
+        batches.push({ index, at: requestOf(group, i) });
       }
     }
     const outcomes = await Promise.allSettled(
@@ -1164,10 +1171,8 @@ export class Client {
       if (!batch) continue;
       const entries = batch.entries;
       for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
-        // The batch is done with once sent: one request's worth is sent as it is.
-        const whole = entries.length <= KEYS_PER_GET;
-        const chunk = whole ? entries : entries.slice(i, i + KEYS_PER_GET);
-        const keys = whole ? batch.sent : batch.sent.slice(i, i + KEYS_PER_GET);
+        const chunk = requestOf(entries, i);
+        const keys = requestOf(batch.sent, i);
         const single = chunk.length === 1 ? chunk[0].key : undefined;
         this.#multiGet("get", single, undefined, index, "one", keys)
           .then(

@@ -500,13 +500,12 @@ export class TextReplyParser {
     const blocks = this.#blocks;
     const from = blocks[0];
     const to = blocks[blocks.length - 1];
-    const text = blockText.decode(buf.subarray(from, to));
-    // Without U+FFFD the bytes were valid UTF-8; with as many characters as
-    // bytes they were all ASCII, so each item's text is a slice at its offsets.
-    const valid = !text.includes("\uFFFD");
-    if (valid && waiting.length === 1) {
+    const text = wholeText(buf, from, to);
+    if (text !== undefined && waiting.length === 1) {
       waiting[0].text = text;
-    } else if (valid && text.length === to - from) {
+    } else if (text !== undefined && text.length === to - from) {
+      // As many characters as bytes: all ASCII, so each item's text is a
+      // slice at its offsets.
       for (let i = 0; i < waiting.length; i++) {
         waiting[i].text = text.slice(blocks[2 * i] - from, blocks[2 * i + 1] - from);
       }
