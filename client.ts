@@ -7,12 +7,11 @@
 import { Batch, type Batched, type Waiter } from "./batch.ts";
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
-import { Cluster, isServerFailure } from "./cluster/mod.ts";
+import { Cluster } from "./cluster/mod.ts";
 import { parseServer } from "./cluster/servers.ts";
 import {
   CacheMiss,
   type Error,
-  type ErrorClass,
   errorFor,
   InvalidArguments,
   NoServers,
@@ -28,18 +27,11 @@ import {
   integer,
   MAX_TTL,
   millis,
-  signalOf,
   type StoreOptions,
 } from "./options.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
-import { encodeBinaryKey, encodeKey, keyBytes, type SentKey, textKey } from "./protocol/keys.ts";
-import {
-  encodeBinaryFlush,
-  encodeBinaryStats,
-  encodeBinaryVersion,
-  encodeMetaAsBinary,
-} from "./protocol/binary.ts";
-import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
+import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
+import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./protocol/binary.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
 import {
@@ -55,9 +47,7 @@ import {
   encodeStore,
   encodeTouch,
   encodeVersion,
-  type Expect,
   type Item,
-  type Reply,
   type StoreVerb,
 } from "./protocol/text.ts";
 import type { ByteWriter } from "./protocol/writer.ts";
@@ -74,12 +64,11 @@ import {
   settle,
   stored,
   storeFlags,
-  toBase64,
   touched,
-  utf8,
 } from "./results.ts";
 import { defaultConnector, runtime } from "./transport/mod.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
+import { type MetaParts, type Mode, noServer, Router } from "./router.ts";
 
 // Small arrays as views of shared buffers pay off on V8 and cost on
 // JavaScriptCore (see protocol/slab.ts).
@@ -136,17 +125,6 @@ const CLIENT_OPTIONS = [
 const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
-/** Operations that proxies such as twemproxy refuse by closing the connection. */
-const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch", "listKeys"]);
-
-/** Meta reply codes said as the text protocol says them, for error messages. */
-const TEXT_OF: Record<string, string> = {
-  NF: "NOT_FOUND",
-  EN: "NOT_FOUND",
-  NS: "NOT_STORED",
-  EX: "EXISTS",
-};
-
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
 
@@ -156,47 +134,6 @@ const KEYS_PER_GET = 100;
  */
 function requestOf<T>(list: T[], from: number): T[] {
   return list.length <= KEYS_PER_GET ? list : list.slice(from, from + KEYS_PER_GET);
-}
-
-/**
- * Where a request goes: `"one"` to the key's server; `"read"` to the key's
- * server, then to its replicas while servers fail; `"write"` to the key's
- * server and its replicas at once.
- */
-type Mode = "one" | "read" | "write";
-
-/** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
-type Handler<R> = (reply: Reply, fail: () => Error) => R;
-
-/** How the client talks to a server. */
-type Dialect = "text" | "meta" | "binary";
-
-/**
- * Writes one meta command: as meta text, or as the binary request that does
- * the same. `key` is the raw key.
- */
-type Emit = (
-  w: ByteWriter,
-  command: MetaCommand,
-  key: SentKey | undefined,
-  flags: string[],
-  data?: Uint8Array,
-) => void;
-
-/**
- * A request in meta commands, for servers that take them; the binary
- * protocol sends the same commands as binary requests.
- */
-interface MetaParts<R> {
-  encode: (w: ByteWriter, emit: Emit) => void;
-  expect: Expect;
-  handle: Handler<R>;
-  /** The opaque token the reply must echo. */
-  opaque?: string;
-  /** Why a server without meta commands cannot serve the request at all. */
-  only?: string;
-  /** Whether the binary protocol cannot serve it either. */
-  metaOnly?: boolean;
 }
 
 /**
@@ -219,28 +156,21 @@ export class Client {
   /** The server entries this client was made with. */
   readonly servers: readonly string[];
   readonly #options: ClientOptions;
-  readonly #cluster: Cluster;
+  readonly #router: Router;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
-  readonly #onCommand?: (event: CommandEvent) => void;
   readonly #binaryKeys: boolean;
   /**
    * Whether keys of printable ASCII may be sent as strings: everywhere but
    * the binary protocol and base64 keys.
    */
   readonly #textKeys: boolean;
-  /** Per server: how to talk to it, once known. */
-  readonly #dialects: (Dialect | undefined)[];
-  readonly #probes: (Promise<Dialect> | undefined)[];
-  readonly #emitMeta: Emit;
-  #nextOpaque = 0;
   /** Gets waiting for this tick's batch, by server index. */
   #batches: (Batch | undefined)[] = [];
   /** Whether this tick's batches are due to be sent. */
   #batching = false;
   readonly #codec: Codec;
   readonly #prefix: string;
-  readonly #timeout: number;
   readonly #maxValueSize: number;
 
   /**
@@ -259,7 +189,7 @@ export class Client {
     this.#options = { ...options };
     this.#prefix = options.keyPrefix ?? "";
     if (typeof this.#prefix !== "string") throw new TypeError("keyPrefix must be a string");
-    this.#timeout = millis(either(options.timeout, behaviors.timeout, "timeout"), "timeout", 5000);
+    const timeout = millis(either(options.timeout, behaviors.timeout, "timeout"), "timeout", 5000);
     this.#maxValueSize = integer(options.maxValueSize, "maxValueSize", 1, 2 ** 31, 1024 * 1024);
     const compression = options.compression;
     if (compression !== undefined) {
@@ -286,13 +216,13 @@ export class Client {
       );
     }
     const credentials = checkCredentials(options.username, options.password, protocol);
-    this.#cluster = new Cluster(parsed, behaviors, {
+    const cluster = new Cluster(parsed, behaviors, {
       connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
       textFlags: this.#codec.textFlags,
       connector: options.connector ?? defaultConnector,
       socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
-      stallTimeout: this.#timeout,
+      stallTimeout: timeout,
       maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
       idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
       binary: protocol === "binary",
@@ -304,27 +234,19 @@ export class Client {
     if (options.onCommand !== undefined && typeof options.onCommand !== "function") {
       throw new TypeError("onCommand must be a function");
     }
-    this.#onCommand = options.onCommand;
-    this.#dialects = parsed.map(() => protocol === "auto" ? undefined : protocol);
-    this.#probes = parsed.map(() => undefined);
     this.#binaryKeys = options.binaryKeys ?? false;
     if (typeof this.#binaryKeys !== "boolean") throw new TypeError("binaryKeys must be a boolean");
     if (this.#binaryKeys && protocol === "text") {
       throw new NotSupportedError("binaryKeys needs the meta or binary protocol");
     }
-    const binaryKeys = this.#binaryKeys;
-    this.#textKeys = protocol !== "binary" && !binaryKeys;
-    this.#emitMeta = (w, command, key, flags, data) => {
-      const base64 = binaryKeys && key !== undefined;
-      encodeMeta(
-        w,
-        command,
-        base64 ? utf8.encode(toBase64(keyBytes(key))) : key,
-        flags,
-        data,
-        base64,
-      );
-    };
+    this.#textKeys = protocol !== "binary" && !this.#binaryKeys;
+    this.#router = new Router(cluster, {
+      protocol,
+      timeout,
+      replicated: this.#replicated,
+      binaryKeys: this.#binaryKeys,
+      onCommand: options.onCommand,
+    });
     if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
 
@@ -333,9 +255,9 @@ export class Client {
    * libmemcached (pylibmc's `hash(key)`) would put it.
    */
   serverFor(key: string): string {
-    const index = this.#cluster.indexFor(this.#key(key, "serverFor"));
+    const index = this.#router.cluster.indexFor(this.#key(key, "serverFor"));
     if (index < 0) throw noServer("serverFor", key);
-    return this.#cluster.names[index];
+    return this.#router.cluster.names[index];
   }
 
   /** A new client with the same servers and options and connections of its own (pylibmc's `clone`). */
@@ -429,14 +351,14 @@ export class Client {
   ): Promise<ItemMeta<T> | undefined> {
     checkNames(options, CALL, "getWithMeta");
     const k = this.#key(key, "getWithMeta");
-    const parts = this.#meta("mg", k, ["v", "f", "c", "t", "h"], (meta, fail) => {
+    const parts = this.#router.meta("mg", k, ["v", "f", "c", "t", "h"], (meta, fail) => {
       if (meta.code === "EN") return undefined;
       if (meta.code !== "VA") throw fail();
       return meta;
     });
     parts.only = "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
     parts.metaOnly = true;
-    const meta = await this.#run(
+    const meta = await this.#router.run(
       "getWithMeta",
       key,
       options,
@@ -526,7 +448,7 @@ export class Client {
     checkNames(options, CALL, "touch");
     const k = this.#key(key, "touch");
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    return await this.#run(
+    return await this.#router.run(
       "touch",
       key,
       options,
@@ -535,7 +457,7 @@ export class Client {
       (w) => encodeTouch(w, k, t),
       "line",
       touched,
-      this.#meta("mg", k, [`T${t}`], (meta, fail) => {
+      this.#router.meta("mg", k, [`T${t}`], (meta, fail) => {
         if (meta.code === "HD") return true;
         if (meta.code === "EN") return false;
         throw fail();
@@ -564,7 +486,7 @@ export class Client {
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
     const batches: { index: number; at: number[] }[] = [];
-    for (const [index, group] of this.#group(all, encoded, "getMulti", errors)) {
+    for (const [index, group] of this.#router.group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
         batches.push({ index, at: requestOf(group, i) });
       }
@@ -647,7 +569,7 @@ export class Client {
     checkNames(options, CALL, "deleteMulti");
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "deleteMulti"));
-    const results = await this.#writeMany(
+    const results = await this.#router.writeMany(
       "deleteMulti",
       encoded,
       options,
@@ -672,11 +594,11 @@ export class Client {
     const d = checkDelta(delta);
     const encoded = new Map<string, Uint8Array>();
     for (const key of keys) encoded.set(key, this.#key(key, "incrMulti"));
-    return await this.#each(
+    return await this.#router.each(
       encoded,
       "incrMulti",
       (key, k) =>
-        this.#run(
+        this.#router.run(
           "incrMulti",
           key,
           options,
@@ -685,7 +607,7 @@ export class Client {
           (w) => encodeArith(w, "incr", k, d),
           "line",
           counted,
-          this.#meta("ma", k, ["MI", `D${d}`, "v"], metaCounted),
+          this.#router.meta("ma", k, ["MI", `D${d}`, "v"], metaCounted),
         ),
     );
   }
@@ -694,7 +616,7 @@ export class Client {
   async flushAll(options?: FlushOptions): Promise<Map<string, boolean>> {
     checkNames(options, FLUSH, "flushAll");
     const delay = integer(options?.delay, "delay", 0, MAX_TTL, 0);
-    return await this.#everyServer(
+    return await this.#router.everyServer(
       "flushAll",
       options,
       (w) => encodeFlushAll(w, delay),
@@ -720,7 +642,7 @@ export class Client {
       if (typeof checked === "string") throw new InvalidArguments(`stats group ${checked}`);
       token = checked;
     }
-    return await this.#everyServer(
+    return await this.#router.everyServer(
       "stats",
       options,
       (w) => encodeStats(w, token),
@@ -740,7 +662,7 @@ export class Client {
   /** The version of every server. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
     checkNames(options, CALL, "version");
-    return await this.#everyServer(
+    return await this.#router.everyServer(
       "version",
       options,
       encodeVersion,
@@ -771,7 +693,7 @@ export class Client {
   async listKeys(options?: CallOptions): Promise<Map<string, DumpEntry[]>> {
     checkNames(options, CALL, "listKeys");
     const prefix = this.#prefix;
-    return await this.#everyServer(
+    return await this.#router.everyServer(
       "listKeys",
       options,
       encodeMetadump,
@@ -788,7 +710,7 @@ export class Client {
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
   close(): void {
-    this.#cluster.close();
+    this.#router.cluster.close();
   }
 
   /** Closes the client at the end of an `await using` block. */
@@ -818,183 +740,6 @@ export class Client {
   }
 
   /**
-   * Sends one request to the server of `target` (an encoded key, or a server
-   * index) as `mode` says, and turns the reply into a result with `handle`.
-   */
-  #run<R>(
-    operation: string,
-    key: string | undefined,
-    options: CallOptions | undefined,
-    target: SentKey | number,
-    mode: Mode,
-    encode: (w: ByteWriter) => void,
-    expect: Expect,
-    handle: Handler<R>,
-    meta?: MetaParts<R>,
-    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly SentKey[] },
-  ): Promise<R> {
-    const timeout = millis(options?.timeout, "timeout", this.#timeout);
-    const signal = signalOf(options);
-    const index = typeof target === "number" ? target : this.#cluster.indexFor(target);
-    if (index < 0) {
-      return Promise.reject(noServer(operation, key));
-    }
-    const send = async (at: number): Promise<R> => {
-      let dialect = this.#dialect(at);
-      if (dialect instanceof Promise) {
-        dialect = await dialect.catch((err: Error) => {
-          // The probe's error, told as this call's, of the same class (e.g. TlsError).
-          const Class = err.constructor as ErrorClass;
-          throw new Class(err.detail, {
-            status: err.status,
-            operation,
-            key,
-            server: this.#cluster.names[at],
-            cause: err.cause,
-          });
-        });
-      }
-      const only = meta?.only ??
-        (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
-      if ((dialect === "text" || (dialect === "binary" && meta?.metaOnly)) && only) {
-        throw errorFor(Status.NOT_SUPPORTED, only, {
-          operation,
-          key,
-          server: this.#cluster.names[at],
-        });
-      }
-      const useMeta = meta !== undefined && dialect !== "text";
-      let write = encode;
-      if (useMeta) {
-        const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
-        write = (w) => meta.encode(w, emit);
-      } else if (dialect === "binary") {
-        if (!extra?.binary) {
-          throw errorFor(Status.NOT_SUPPORTED, `${operation} has no binary protocol form`, {
-            operation,
-            key,
-            server: this.#cluster.names[at],
-          });
-        }
-        write = extra.binary;
-      }
-      // Built once per send, every field present, so every request has one shape.
-      const reply = await this.#cluster.request(at, {
-        encode: write,
-        expect: useMeta ? meta.expect : expect,
-        operation,
-        key,
-        timeout,
-        signal,
-        refusable: REFUSABLE.has(operation),
-        alone: operation === "listKeys",
-        keys: extra?.keys,
-        opaque: useMeta ? meta.opaque : undefined,
-      });
-      return (useMeta ? meta.handle : handle)(
-        reply,
-        () =>
-          errorFor(reply.status, reply.meta?.debug ?? TEXT_OF[reply.line] ?? reply.line, {
-            operation,
-            key,
-            server: this.#cluster.names[at],
-          }),
-      );
-    };
-    const observer = this.#onCommand;
-    const one = observer
-      ? (at: number) => observed(observer, send(at), operation, key, this.#cluster.names[at])
-      : send;
-    if (mode === "one" || !this.#replicated) return one(index);
-    return this.#replicate(mode, [index, ...this.#cluster.replicasOf(index)], one);
-  }
-
-  /**
-   * A read tries the key's server, then its replicas while servers fail; a
-   * write goes to all of them at once and answers with the key's server's
-   * outcome, or a replica's when that server failed.
-   */
-  async #replicate<R>(
-    mode: "read" | "write",
-    targets: number[],
-    one: (at: number) => Promise<R>,
-  ): Promise<R> {
-    if (mode === "read") {
-      let first: unknown;
-      for (const at of targets) {
-        try {
-          return await one(at);
-        } catch (err) {
-          if (!isServerFailure(err)) throw err;
-          first ??= err;
-        }
-      }
-      throw first;
-    }
-    const outcomes = await Promise.allSettled(targets.map(one));
-    const primary = outcomes[0];
-    if (primary.status === "fulfilled") return primary.value;
-    const replica = outcomes.find((outcome) => outcome.status === "fulfilled");
-    if (replica && isServerFailure(primary.reason)) return replica.value;
-    throw primary.reason;
-  }
-
-  /**
-   * How to talk to server `index`: the `protocol` option, or for "auto" meta
-   * when it answers one `mn` (memcached 1.6+ says MN; older servers and
-   * proxies say ERROR or close the connection), else text. A promise only
-   * until the first answer.
-   */
-  #dialect(index: number): Dialect | Promise<Dialect> {
-    const known = this.#dialects[index];
-    if (known !== undefined) return known;
-    return this.#probes[index] ??= this.#cluster.request(index, {
-      encode: (w) => encodeMeta(w, "mn", undefined, []),
-      expect: "meta",
-      operation: "probe",
-      timeout: this.#timeout,
-      refusable: true,
-    }).then(
-      (reply) => this.#dialects[index] = reply.meta?.code === "MN" ? "meta" : "text",
-      (err) => {
-        this.#probes[index] = undefined;
-        if ((err as Error).status !== Status.NOT_SUPPORTED) throw err;
-        return this.#dialects[index] = "text";
-      },
-    );
-  }
-
-  /**
-   * The first of `count` fresh opaque numbers (they wrap at 2^32, as the
-   * binary protocol's do): replies must echo them.
-   */
-  #opaque(count = 1): number {
-    const first = this.#nextOpaque;
-    this.#nextOpaque = (first + count) >>> 0;
-    return first;
-  }
-
-  /** Meta flags and options every key-addressed meta command shares. */
-  #meta<R>(
-    command: "mg" | "ms" | "md" | "ma",
-    k: SentKey,
-    flags: string[],
-    handle: (meta: MetaReply, fail: () => Error) => R,
-    data?: Uint8Array,
-  ): MetaParts<R> {
-    const opaque = String(this.#opaque());
-    return {
-      encode: (w, emit) => emit(w, command, k, flags.concat("O" + opaque), data),
-      expect: "meta",
-      opaque,
-      handle: (reply, fail) => {
-        if (!reply.meta) throw fail();
-        return handle(reply.meta, fail);
-      },
-    };
-  }
-
-  /**
    * One multi-key get to server `index`: a text `get` of every key; with
    * binary keys or the binary protocol a quiet `mg` per key (misses say
    * nothing) closed by `mn`, where each hit names its key by opaque index;
@@ -1010,7 +755,7 @@ export class Client {
     mode: Mode,
     keys: SentKey[],
   ): Promise<Item[]> {
-    return this.#run(
+    return this.#router.run(
       operation,
       key,
       options,
@@ -1024,7 +769,7 @@ export class Client {
       },
       keys.length === 1
         // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
-        ? this.#meta("mg", keys[0], ["v", "f"], (meta, fail) => {
+        ? this.#router.meta("mg", keys[0], ["v", "f"], (meta, fail) => {
           if (meta.code === "EN") return [];
           if (meta.code !== "VA") throw fail();
           const item = itemOf(keys[0], meta);
@@ -1067,74 +812,6 @@ export class Client {
     };
   }
 
-  /**
-   * The positions of `keys` (encoded as `encoded`, in the same order) grouped
-   * by server index; keys with no server get NoServers in `errors`.
-   */
-  #group(
-    keys: readonly string[],
-    encoded: readonly SentKey[],
-    operation: string,
-    errors: Map<string, Error>,
-  ): Map<number, number[]> {
-    if (this.#cluster.size === 1 && keys.length > 0) {
-      // One server holds every key, or none does: ask once, not per key.
-      const index = this.#cluster.indexFor(encoded[0]);
-      if (index >= 0) {
-        const every: number[] = new Array(keys.length);
-        for (let at = 0; at < keys.length; at++) every[at] = at;
-        return new Map([[index, every]]);
-      }
-    }
-    const groups = new Map<number, number[]>();
-    for (let at = 0; at < keys.length; at++) {
-      const index = this.#cluster.indexFor(encoded[at]);
-      if (index < 0) {
-        errors.set(keys[at], noServer(operation, keys[at]));
-        continue;
-      }
-      const group = groups.get(index);
-      if (group) group.push(at);
-      else groups.set(index, [at]);
-    }
-    return groups;
-  }
-
-  /** Sends a request to every server at once; SomeErrors when some fail. */
-  async #everyServer<R>(
-    operation: string,
-    options: CallOptions | undefined,
-    encode: (w: ByteWriter) => void,
-    binary: ((w: ByteWriter) => void) | undefined,
-    expect: Expect,
-    handle: Handler<R>,
-  ): Promise<Map<string, R>> {
-    const names = this.#cluster.names;
-    const outcomes = await Promise.allSettled(
-      names.map((_, index) =>
-        this.#run(
-          operation,
-          undefined,
-          options,
-          index,
-          "one",
-          encode,
-          expect,
-          handle,
-          undefined,
-          { binary },
-        )
-      ),
-    );
-    const results = new Map<string, R>();
-    const errors = new Map<string, Error>();
-    outcomes.forEach((outcome, index) => {
-      if (outcome.status === "fulfilled") results.set(names[index], outcome.value);
-      else errors.set(names[index], outcome.reason);
-    });
-    return settle(results, errors, operation, names.length, "servers");
-  }
-
   /** Adds a get to this tick's batch for its server. */
   #batched(key: string): Promise<unknown> {
     let k: SentKey;
@@ -1143,7 +820,7 @@ export class Client {
     } catch (err) {
       return Promise.reject(err);
     }
-    const index = this.#cluster.indexFor(k);
+    const index = this.#router.cluster.indexFor(k);
     if (index < 0) {
       return Promise.reject(noServer("get", key));
     }
@@ -1236,7 +913,7 @@ export class Client {
   ) {
     checkNames(options, CALL, operation);
     const k = this.#key(key, operation);
-    const item = await this.#run(
+    const item = await this.#router.run(
       operation,
       key,
       options,
@@ -1245,7 +922,7 @@ export class Client {
       (w) => encode(w, k),
       "values",
       (reply, fail) => onlyItem(reply, k, fail),
-      this.#meta("mg", k, flags, (meta, fail) => {
+      this.#router.meta("mg", k, flags, (meta, fail) => {
         if (meta.code === "EN") return undefined;
         if (meta.code !== "VA") throw fail();
         return itemOf(k, meta);
@@ -1316,7 +993,7 @@ export class Client {
       const k = this.#key(key, verb);
       const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
       const send = ({ bytes, flags }: Encoded) =>
-        this.#run(
+        this.#router.run(
           verb,
           key,
           options,
@@ -1325,7 +1002,7 @@ export class Client {
           (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
           "line",
           stored,
-          this.#meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
+          this.#router.meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
         );
       const encoded = this.#encode(verb, key, value);
       return encoded instanceof Promise ? encoded.then(send) : send(encoded);
@@ -1347,13 +1024,13 @@ export class Client {
     for (const [key] of pairs) keys.set(key, this.#key(key, operation));
     const values = new Map<string, Encoded>();
     for (const [key, value] of pairs) values.set(key, await this.#encode(verb, key, value));
-    const results = await this.#writeMany(
+    const results = await this.#router.writeMany(
       operation,
       keys,
       options,
       (key, k) => {
         const { bytes, flags } = values.get(key)!;
-        return this.#run(
+        return this.#router.run(
           operation,
           key,
           options,
@@ -1362,7 +1039,7 @@ export class Client {
           (w) => encodeStore(w, verb, k, flags, ttl, bytes),
           "line",
           stored,
-          this.#meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
+          this.#router.meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
         );
       },
       (w, emit, key, k, quiet) => {
@@ -1383,7 +1060,7 @@ export class Client {
     checkNames(options, CALL, verb);
     const k = this.#key(key, verb);
     const d = checkDelta(delta);
-    return await this.#run(
+    return await this.#router.run(
       verb,
       key,
       options,
@@ -1392,7 +1069,7 @@ export class Client {
       (w) => encodeArith(w, verb, k, d),
       "line",
       counted,
-      this.#meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
+      this.#router.meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
     );
   }
 
@@ -1403,7 +1080,7 @@ export class Client {
     k: Uint8Array,
     options: CallOptions | undefined,
   ): Promise<boolean> {
-    return this.#run(
+    return this.#router.run(
       operation,
       key,
       options,
@@ -1412,121 +1089,13 @@ export class Client {
       (w) => encodeDelete(w, k),
       "line",
       deleted,
-      this.#meta("md", k, [], metaDeleted),
+      this.#router.meta("md", k, [], metaDeleted),
     );
-  }
-
-  /**
-   * A write to many keys. To a server that speaks meta, it is one request:
-   * a quiet command per key (successes say nothing) closed by `mn`, so only
-   * failures travel back; elsewhere (and with replicas) one request per key.
-   */
-  async #writeMany(
-    operation: string,
-    keys: Map<string, Uint8Array>,
-    options: CallOptions | undefined,
-    one: (key: string, k: Uint8Array) => Promise<boolean>,
-    quiet: (w: ByteWriter, emit: Emit, key: string, k: Uint8Array, flags: string[]) => void,
-    outcome: (meta: MetaReply, fail: () => Error) => boolean,
-  ): Promise<Map<string, boolean>> {
-    if (this.#replicated) return this.#each(keys, operation, one);
-    const all = [...keys.keys()];
-    const errors = new Map<string, Error>();
-    const results = new Map<string, boolean>();
-    await Promise.all(
-      [...this.#group(all, [...keys.values()], operation, errors)].map(async ([index, at]) => {
-        const group = at.map((i) => all[i]);
-        let dialect: Dialect;
-        try {
-          dialect = await this.#dialect(index);
-        } catch (err) {
-          for (const key of group) errors.set(key, err as Error);
-          return;
-        }
-        if (dialect === "text") {
-          const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
-          outcomes.forEach((o, i) =>
-            o.status === "fulfilled"
-              ? results.set(group[i], o.value)
-              : errors.set(group[i], o.reason)
-          );
-          return;
-        }
-        const base = this.#opaque(group.length);
-        const parts: MetaParts<Map<string, boolean>> = {
-          encode: (w, emit) => {
-            group.forEach((key, i) =>
-              quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
-            );
-            emit(w, "mn", undefined, []);
-          },
-          expect: "metaBatch",
-          only: "a quiet batch needs the meta protocol",
-          handle: (reply, fail) => {
-            const done = new Map(group.map((key) => [key, true]));
-            for (const meta of reply.metas ?? []) {
-              const key = meta.flags.O === undefined
-                ? undefined
-                : group[(Number(meta.flags.O) - base) >>> 0];
-              if (key === undefined || meta.code === "ER") {
-                reply.status = meta.status ?? Status.PROTOCOL_ERROR;
-                reply.line = meta.debug ?? `${meta.code} for no key of this request`;
-                throw fail();
-              }
-              done.set(key, outcome(meta, fail));
-            }
-            return done;
-          },
-        };
-        try {
-          const done = await this.#run(
-            operation,
-            undefined,
-            options,
-            index,
-            "one",
-            () => {},
-            "metaBatch",
-            parts.handle,
-            parts,
-          );
-          for (const [key, ok] of done) results.set(key, ok);
-        } catch (err) {
-          for (const key of group) errors.set(key, err as Error);
-        }
-      }),
-    );
-    const ordered = new Map<string, boolean>();
-    for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
-    return settle(ordered, errors, operation, all.length);
-  }
-
-  /**
-   * Runs `one` for every key at once (so the requests to each server share
-   * one write) and gathers the outcomes, throwing NotFound or SomeErrors for
-   * failures.
-   */
-  async #each<R>(
-    keys: Map<string, Uint8Array>,
-    operation: string,
-    one: (key: string, encoded: Uint8Array) => Promise<R>,
-  ): Promise<Map<string, R>> {
-    const list = [...keys];
-    const outcomes = await Promise.allSettled(list.map(([key, k]) => one(key, k)));
-    const results = new Map<string, R>();
-    const errors = new Map<string, Error>();
-    outcomes.forEach((outcome, i) => {
-      const key = list[i][0];
-      if (outcome.status === "fulfilled") results.set(key, outcome.value);
-      else errors.set(key, outcome.reason);
-    });
-    return settle(results, errors, operation, list.length);
   }
 }
 
 const MISS = Symbol("miss");
 
-/** The error for a key when every server is out of the placement. */
 /** MISS when a deserializer threw CacheMiss; otherwise the error a failed decode is. */
 function decodeFailure(err: unknown, operation: string, key: string): typeof MISS {
   if (err instanceof CacheMiss) return MISS;
@@ -1536,40 +1105,6 @@ function decodeFailure(err: unknown, operation: string, key: string): typeof MIS
     key,
     cause: err,
   });
-}
-
-function noServer(operation: string, key: string | undefined): Error {
-  return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
-}
-
-/**
- * Reports a request to an `onCommand` observer once it settles. An observer
- * that throws does not change the request's outcome: its error goes to
- * `console.error`.
- */
-async function observed<R>(
-  observer: (event: CommandEvent) => void,
-  request: Promise<R>,
-  operation: string,
-  key: string | undefined,
-  server: string,
-): Promise<R> {
-  const started = performance.now();
-  const report = (error?: Error) => {
-    try {
-      observer({ operation, key, server, duration: performance.now() - started, error });
-    } catch (err) {
-      console.error("onCommand observer threw:", err);
-    }
-  };
-  try {
-    const result = await request;
-    report();
-    return result;
-  } catch (err) {
-    report(err as Error);
-    throw err;
-  }
 }
 
 /** An option that may be given directly or as a behavior, but not both. */

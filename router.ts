@@ -1,0 +1,517 @@
+/**
+ * {@linkcode Router}: sends each request to the right server in the right
+ * protocol. It finds out which protocol each server speaks, follows the
+ * replica rules for reads and writes, reports to `onCommand`, and turns
+ * replies into results or errors.
+ *
+ * @module
+ */
+import { type Cluster, isServerFailure } from "./cluster/mod.ts";
+import { type Error, type ErrorClass, errorFor } from "./errors.ts";
+import { type CallOptions, type CommandEvent, millis, signalOf } from "./options.ts";
+import { encodeMetaAsBinary } from "./protocol/binary.ts";
+import { keyBytes, type SentKey } from "./protocol/keys.ts";
+import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
+import { Status } from "./protocol/status.ts";
+import type { Expect, Reply } from "./protocol/text.ts";
+import type { ByteWriter } from "./protocol/writer.ts";
+import { settle, toBase64, utf8 } from "./results.ts";
+
+/** Operations that proxies such as twemproxy refuse by closing the connection. */
+const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch", "listKeys"]);
+
+/** Meta reply codes said as the text protocol says them, for error messages. */
+const TEXT_OF: Record<string, string> = {
+  NF: "NOT_FOUND",
+  EN: "NOT_FOUND",
+  NS: "NOT_STORED",
+  EX: "EXISTS",
+};
+
+/**
+ * Where a request goes: `"one"` to the key's server; `"read"` to the key's
+ * server, then to its replicas while servers fail; `"write"` to the key's
+ * server and its replicas at once.
+ */
+export type Mode = "one" | "read" | "write";
+
+/** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
+export type Handler<R> = (reply: Reply, fail: () => Error) => R;
+
+/** The protocol a server is spoken to in. */
+export type Dialect = "text" | "meta" | "binary";
+
+/**
+ * Writes one meta command: as meta text, or as the binary request that does
+ * the same. `key` is the raw key.
+ */
+export type Emit = (
+  w: ByteWriter,
+  command: MetaCommand,
+  key: SentKey | undefined,
+  flags: string[],
+  data?: Uint8Array,
+) => void;
+
+/**
+ * A request in meta commands, for servers that take them; the binary
+ * protocol sends the same commands as binary requests.
+ */
+export interface MetaParts<R> {
+  /** Writes the commands. */
+  encode: (w: ByteWriter, emit: Emit) => void;
+  /** The kind of reply they get. */
+  expect: Expect;
+  /** Turns the reply into the result. */
+  handle: Handler<R>;
+  /** The opaque token the reply must echo. */
+  opaque?: string;
+  /** Why a server without meta commands cannot serve the request at all. */
+  only?: string;
+  /** Whether the binary protocol cannot serve it either. */
+  metaOnly?: boolean;
+}
+
+/** How a {@linkcode Router} talks to its servers. */
+export interface RouterOptions {
+  /** The `protocol` option: "auto" finds out per server. */
+  protocol: "auto" | Dialect;
+  /** The default timeout of a request, in milliseconds. */
+  timeout: number;
+  /** Whether keys have replicas (the `replicas` behavior is above 0). */
+  replicated: boolean;
+  /** Whether keys travel base64-encoded in meta commands. */
+  binaryKeys: boolean;
+  /** Told of every request once it settles. */
+  onCommand?: (event: CommandEvent) => void;
+}
+
+/**
+ * Sends requests to the servers of a {@linkcode Cluster}: each in the
+ * protocol its server speaks, to the key's server and, as the mode says, its
+ * replicas.
+ */
+export class Router {
+  /** The servers. */
+  readonly cluster: Cluster;
+  readonly #timeout: number;
+  readonly #replicated: boolean;
+  readonly #binaryKeys: boolean;
+  readonly #onCommand?: (event: CommandEvent) => void;
+  /** Per server: how to talk to it, once known. */
+  readonly #dialects: (Dialect | undefined)[];
+  readonly #probes: (Promise<Dialect> | undefined)[];
+  readonly #emitMeta: Emit;
+  #nextOpaque = 0;
+
+  /** Makes a router for the servers of `cluster`. */
+  constructor(cluster: Cluster, options: RouterOptions) {
+    this.cluster = cluster;
+    this.#timeout = options.timeout;
+    this.#replicated = options.replicated;
+    this.#binaryKeys = options.binaryKeys;
+    this.#onCommand = options.onCommand;
+    const protocol = options.protocol;
+    this.#dialects = cluster.names.map(() => protocol === "auto" ? undefined : protocol);
+    this.#probes = cluster.names.map(() => undefined);
+    const binaryKeys = options.binaryKeys;
+    this.#emitMeta = (w, command, key, flags, data) => {
+      const base64 = binaryKeys && key !== undefined;
+      encodeMeta(
+        w,
+        command,
+        base64 ? utf8.encode(toBase64(keyBytes(key))) : key,
+        flags,
+        data,
+        base64,
+      );
+    };
+  }
+
+  /**
+   * Sends one request to the server of `target` (an encoded key, or a server
+   * index) as `mode` says, and turns the reply into a result with `handle`.
+   */
+  run<R>(
+    operation: string,
+    key: string | undefined,
+    options: CallOptions | undefined,
+    target: SentKey | number,
+    mode: Mode,
+    encode: (w: ByteWriter) => void,
+    expect: Expect,
+    handle: Handler<R>,
+    meta?: MetaParts<R>,
+    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly SentKey[] },
+  ): Promise<R> {
+    const timeout = millis(options?.timeout, "timeout", this.#timeout);
+    const signal = signalOf(options);
+    const index = typeof target === "number" ? target : this.cluster.indexFor(target);
+    if (index < 0) {
+      return Promise.reject(noServer(operation, key));
+    }
+    const send = async (at: number): Promise<R> => {
+      let dialect = this.dialect(at);
+      if (dialect instanceof Promise) {
+        dialect = await dialect.catch((err: Error) => {
+          // The probe's error, told as this call's, of the same class (e.g. TlsError).
+          const Class = err.constructor as ErrorClass;
+          throw new Class(err.detail, {
+            status: err.status,
+            operation,
+            key,
+            server: this.cluster.names[at],
+            cause: err.cause,
+          });
+        });
+      }
+      const only = meta?.only ??
+        (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
+      if ((dialect === "text" || (dialect === "binary" && meta?.metaOnly)) && only) {
+        throw errorFor(Status.NOT_SUPPORTED, only, {
+          operation,
+          key,
+          server: this.cluster.names[at],
+        });
+      }
+      const useMeta = meta !== undefined && dialect !== "text";
+      let write = encode;
+      if (useMeta) {
+        const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
+        write = (w) => meta.encode(w, emit);
+      } else if (dialect === "binary") {
+        if (!extra?.binary) {
+          throw errorFor(Status.NOT_SUPPORTED, `${operation} has no binary protocol form`, {
+            operation,
+            key,
+            server: this.cluster.names[at],
+          });
+        }
+        write = extra.binary;
+      }
+      // Built once per send, every field present, so every request has one shape.
+      const reply = await this.cluster.request(at, {
+        encode: write,
+        expect: useMeta ? meta.expect : expect,
+        operation,
+        key,
+        timeout,
+        signal,
+        refusable: REFUSABLE.has(operation),
+        alone: operation === "listKeys",
+        keys: extra?.keys,
+        opaque: useMeta ? meta.opaque : undefined,
+      });
+      return (useMeta ? meta.handle : handle)(
+        reply,
+        () =>
+          errorFor(reply.status, reply.meta?.debug ?? TEXT_OF[reply.line] ?? reply.line, {
+            operation,
+            key,
+            server: this.cluster.names[at],
+          }),
+      );
+    };
+    const observer = this.#onCommand;
+    const one = observer
+      ? (at: number) => observed(observer, send(at), operation, key, this.cluster.names[at])
+      : send;
+    if (mode === "one" || !this.#replicated) return one(index);
+    return this.#replicate(mode, [index, ...this.cluster.replicasOf(index)], one);
+  }
+
+  /**
+   * A read tries the key's server, then its replicas while servers fail; a
+   * write goes to all of them at once and answers with the key's server's
+   * outcome, or a replica's when that server failed.
+   */
+  async #replicate<R>(
+    mode: "read" | "write",
+    targets: number[],
+    one: (at: number) => Promise<R>,
+  ): Promise<R> {
+    if (mode === "read") {
+      let first: unknown;
+      for (const at of targets) {
+        try {
+          return await one(at);
+        } catch (err) {
+          if (!isServerFailure(err)) throw err;
+          first ??= err;
+        }
+      }
+      throw first;
+    }
+    const outcomes = await Promise.allSettled(targets.map(one));
+    const primary = outcomes[0];
+    if (primary.status === "fulfilled") return primary.value;
+    const replica = outcomes.find((outcome) => outcome.status === "fulfilled");
+    if (replica && isServerFailure(primary.reason)) return replica.value;
+    throw primary.reason;
+  }
+
+  /**
+   * How to talk to server `index`: the `protocol` option, or for "auto" meta
+   * when it answers one `mn` (memcached 1.6+ says MN; older servers and
+   * proxies say ERROR or close the connection), else text. A promise only
+   * until the first answer.
+   */
+  dialect(index: number): Dialect | Promise<Dialect> {
+    const known = this.#dialects[index];
+    if (known !== undefined) return known;
+    return this.#probes[index] ??= this.cluster.request(index, {
+      encode: (w) => encodeMeta(w, "mn", undefined, []),
+      expect: "meta",
+      operation: "probe",
+      timeout: this.#timeout,
+      refusable: true,
+    }).then(
+      (reply) => this.#dialects[index] = reply.meta?.code === "MN" ? "meta" : "text",
+      (err) => {
+        this.#probes[index] = undefined;
+        if ((err as Error).status !== Status.NOT_SUPPORTED) throw err;
+        return this.#dialects[index] = "text";
+      },
+    );
+  }
+
+  /**
+   * The first of `count` fresh opaque numbers (they wrap at 2^32, as the
+   * binary protocol's do): replies must echo them.
+   */
+  opaque(count = 1): number {
+    const first = this.#nextOpaque;
+    this.#nextOpaque = (first + count) >>> 0;
+    return first;
+  }
+
+  /** Meta flags and options every key-addressed meta command shares. */
+  meta<R>(
+    command: "mg" | "ms" | "md" | "ma",
+    k: SentKey,
+    flags: string[],
+    handle: (meta: MetaReply, fail: () => Error) => R,
+    data?: Uint8Array,
+  ): MetaParts<R> {
+    const opaque = String(this.opaque());
+    return {
+      encode: (w, emit) => emit(w, command, k, flags.concat("O" + opaque), data),
+      expect: "meta",
+      opaque,
+      handle: (reply, fail) => {
+        if (!reply.meta) throw fail();
+        return handle(reply.meta, fail);
+      },
+    };
+  }
+
+  /**
+   * The positions of `keys` (encoded as `encoded`, in the same order) grouped
+   * by server index; keys with no server get NoServers in `errors`.
+   */
+  group(
+    keys: readonly string[],
+    encoded: readonly SentKey[],
+    operation: string,
+    errors: Map<string, Error>,
+  ): Map<number, number[]> {
+    if (this.cluster.size === 1 && keys.length > 0) {
+      // One server holds every key, or none does: ask once, not per key.
+      const index = this.cluster.indexFor(encoded[0]);
+      if (index >= 0) {
+        const every: number[] = new Array(keys.length);
+        for (let at = 0; at < keys.length; at++) every[at] = at;
+        return new Map([[index, every]]);
+      }
+    }
+    const groups = new Map<number, number[]>();
+    for (let at = 0; at < keys.length; at++) {
+      const index = this.cluster.indexFor(encoded[at]);
+      if (index < 0) {
+        errors.set(keys[at], noServer(operation, keys[at]));
+        continue;
+      }
+      const group = groups.get(index);
+      if (group) group.push(at);
+      else groups.set(index, [at]);
+    }
+    return groups;
+  }
+
+  /** Sends a request to every server at once; SomeErrors when some fail. */
+  async everyServer<R>(
+    operation: string,
+    options: CallOptions | undefined,
+    encode: (w: ByteWriter) => void,
+    binary: ((w: ByteWriter) => void) | undefined,
+    expect: Expect,
+    handle: Handler<R>,
+  ): Promise<Map<string, R>> {
+    const names = this.cluster.names;
+    const outcomes = await Promise.allSettled(
+      names.map((_, index) =>
+        this.run(
+          operation,
+          undefined,
+          options,
+          index,
+          "one",
+          encode,
+          expect,
+          handle,
+          undefined,
+          { binary },
+        )
+      ),
+    );
+    const results = new Map<string, R>();
+    const errors = new Map<string, Error>();
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === "fulfilled") results.set(names[index], outcome.value);
+      else errors.set(names[index], outcome.reason);
+    });
+    return settle(results, errors, operation, names.length, "servers");
+  }
+
+  /**
+   * A write to many keys. To a server that speaks meta, it is one request:
+   * a quiet command per key (successes say nothing) closed by `mn`, so only
+   * failures travel back; elsewhere (and with replicas) one request per key.
+   */
+  async writeMany(
+    operation: string,
+    keys: Map<string, Uint8Array>,
+    options: CallOptions | undefined,
+    one: (key: string, k: Uint8Array) => Promise<boolean>,
+    quiet: (w: ByteWriter, emit: Emit, key: string, k: Uint8Array, flags: string[]) => void,
+    outcome: (meta: MetaReply, fail: () => Error) => boolean,
+  ): Promise<Map<string, boolean>> {
+    if (this.#replicated) return this.each(keys, operation, one);
+    const all = [...keys.keys()];
+    const errors = new Map<string, Error>();
+    const results = new Map<string, boolean>();
+    await Promise.all(
+      [...this.group(all, [...keys.values()], operation, errors)].map(async ([index, at]) => {
+        const group = at.map((i) => all[i]);
+        let dialect: Dialect;
+        try {
+          dialect = await this.dialect(index);
+        } catch (err) {
+          for (const key of group) errors.set(key, err as Error);
+          return;
+        }
+        if (dialect === "text") {
+          const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
+          outcomes.forEach((o, i) =>
+            o.status === "fulfilled"
+              ? results.set(group[i], o.value)
+              : errors.set(group[i], o.reason)
+          );
+          return;
+        }
+        const base = this.opaque(group.length);
+        const parts: MetaParts<Map<string, boolean>> = {
+          encode: (w, emit) => {
+            group.forEach((key, i) =>
+              quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
+            );
+            emit(w, "mn", undefined, []);
+          },
+          expect: "metaBatch",
+          only: "a quiet batch needs the meta protocol",
+          handle: (reply, fail) => {
+            const done = new Map(group.map((key) => [key, true]));
+            for (const meta of reply.metas ?? []) {
+              const key = meta.flags.O === undefined
+                ? undefined
+                : group[(Number(meta.flags.O) - base) >>> 0];
+              if (key === undefined || meta.code === "ER") {
+                reply.status = meta.status ?? Status.PROTOCOL_ERROR;
+                reply.line = meta.debug ?? `${meta.code} for no key of this request`;
+                throw fail();
+              }
+              done.set(key, outcome(meta, fail));
+            }
+            return done;
+          },
+        };
+        try {
+          const done = await this.run(
+            operation,
+            undefined,
+            options,
+            index,
+            "one",
+            () => {},
+            "metaBatch",
+            parts.handle,
+            parts,
+          );
+          for (const [key, ok] of done) results.set(key, ok);
+        } catch (err) {
+          for (const key of group) errors.set(key, err as Error);
+        }
+      }),
+    );
+    const ordered = new Map<string, boolean>();
+    for (const key of all) if (results.has(key)) ordered.set(key, results.get(key)!);
+    return settle(ordered, errors, operation, all.length);
+  }
+
+  /**
+   * Runs `one` for every key at once (so the requests to each server share
+   * one write) and gathers the outcomes, throwing NotFound or SomeErrors for
+   * failures.
+   */
+  async each<R>(
+    keys: Map<string, Uint8Array>,
+    operation: string,
+    one: (key: string, encoded: Uint8Array) => Promise<R>,
+  ): Promise<Map<string, R>> {
+    const list = [...keys];
+    const outcomes = await Promise.allSettled(list.map(([key, k]) => one(key, k)));
+    const results = new Map<string, R>();
+    const errors = new Map<string, Error>();
+    outcomes.forEach((outcome, i) => {
+      const key = list[i][0];
+      if (outcome.status === "fulfilled") results.set(key, outcome.value);
+      else errors.set(key, outcome.reason);
+    });
+    return settle(results, errors, operation, list.length);
+  }
+}
+
+/** The error for a key when every server is out of the placement. */
+export function noServer(operation: string, key: string | undefined): Error {
+  return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
+}
+
+/**
+ * Reports a request to an `onCommand` observer once it settles. An observer
+ * that throws does not change the request's outcome: its error goes to
+ * `console.error`.
+ */
+async function observed<R>(
+  observer: (event: CommandEvent) => void,
+  request: Promise<R>,
+  operation: string,
+  key: string | undefined,
+  server: string,
+): Promise<R> {
+  const started = performance.now();
+  const report = (error?: Error) => {
+    try {
+      observer({ operation, key, server, duration: performance.now() - started, error });
+    } catch (err) {
+      console.error("onCommand observer threw:", err);
+    }
+  };
+  try {
+    const result = await request;
+    report();
+    return result;
+  } catch (err) {
+    report(err as Error);
+    throw err;
+  }
+}
