@@ -4,19 +4,11 @@
  *
  * @module
  */
-import { Batch, type Batched, type Waiter } from "./batch.ts";
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster } from "./cluster/mod.ts";
 import { parseServer } from "./cluster/servers.ts";
-import {
-  CacheMiss,
-  type Error,
-  errorFor,
-  InvalidArguments,
-  NoServers,
-  NotSupportedError,
-} from "./errors.ts";
+import { errorFor, InvalidArguments, NoServers, NotSupportedError } from "./errors.ts";
 import {
   type CallOptions,
   checkNames,
@@ -29,13 +21,11 @@ import {
   millis,
   type StoreOptions,
 } from "./options.ts";
-import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
 import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./protocol/binary.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
 import {
-  decodeKey,
   type DumpEntry,
   encodeArith,
   encodeDelete,
@@ -47,10 +37,8 @@ import {
   encodeStore,
   encodeTouch,
   encodeVersion,
-  type Item,
   type StoreVerb,
 } from "./protocol/text.ts";
-import type { ByteWriter } from "./protocol/writer.ts";
 import {
   counted,
   type Counter,
@@ -60,15 +48,14 @@ import {
   metaCounted,
   metaDeleted,
   metaStored,
-  onlyItem,
-  settle,
   stored,
   storeFlags,
   touched,
 } from "./results.ts";
 import { defaultConnector, runtime } from "./transport/mod.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
-import { type MetaParts, type Mode, noServer, Router } from "./router.ts";
+import { MISS, Reader } from "./reads.ts";
+import { noServer, Router } from "./router.ts";
 
 // Small arrays as views of shared buffers pay off on V8 and cost on
 // JavaScriptCore (see protocol/slab.ts).
@@ -125,17 +112,6 @@ const CLIENT_OPTIONS = [
 const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
-/** Keys per `get` command in a multi-get, so no command line grows without bound. */
-const KEYS_PER_GET = 100;
-
-/**
- * The KEYS_PER_GET items of `list` from `from` on: `list` itself when it
- * fits in one request (the lists passed here are not changed afterwards).
- */
-function requestOf<T>(list: T[], from: number): T[] {
-  return list.length <= KEYS_PER_GET ? list : list.slice(from, from + KEYS_PER_GET);
-}
-
 /**
  * A memcached client.
  *
@@ -157,6 +133,7 @@ export class Client {
   readonly servers: readonly string[];
   readonly #options: ClientOptions;
   readonly #router: Router;
+  readonly #reader: Reader;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
   readonly #binaryKeys: boolean;
@@ -165,10 +142,6 @@ export class Client {
    * the binary protocol and base64 keys.
    */
   readonly #textKeys: boolean;
-  /** Gets waiting for this tick's batch, by server index. */
-  #batches: (Batch | undefined)[] = [];
-  /** Whether this tick's batches are due to be sent. */
-  #batching = false;
   readonly #codec: Codec;
   readonly #prefix: string;
   readonly #maxValueSize: number;
@@ -247,6 +220,11 @@ export class Client {
       binaryKeys: this.#binaryKeys,
       onCommand: options.onCommand,
     });
+    this.#reader = new Reader(this.#router, this.#codec, {
+      prefix: this.#prefix,
+      key: (key, operation) => this.#key(key, operation),
+      sent: (key, operation) => this.#sentKey(key, operation),
+    }, this.#textKeys);
     if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   }
 
@@ -277,13 +255,14 @@ export class Client {
       this.#batchGets && !this.#replicated &&
       (options === undefined || (options !== null && Object.keys(options).length === 0))
     ) {
-      return this.#batched(key) as Promise<T | undefined>;
+      return this.#reader.batched(key) as Promise<T | undefined>;
     }
     return this.#getValue(key, options);
   }
 
   async #getValue<T>(key: string, options?: CallOptions): Promise<T | undefined> {
-    const hit = await this.#getOne(
+    checkNames(options, CALL, "get");
+    const hit = await this.#reader.one(
       "get",
       key,
       options,
@@ -296,7 +275,8 @@ export class Client {
 
   /** The value of `key` with its cas token, or `undefined` on a miss. */
   async gets<T = unknown>(key: string, options?: CallOptions): Promise<CasValue<T> | undefined> {
-    const hit = await this.#getOne(
+    checkNames(options, CALL, "gets");
+    const hit = await this.#reader.one(
       "gets",
       key,
       options,
@@ -323,7 +303,8 @@ export class Client {
     options?: CallOptions,
   ): Promise<T | undefined> {
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    const hit = await this.#getOne(
+    checkNames(options, CALL, "getAndTouch");
+    const hit = await this.#reader.one(
       "getAndTouch",
       key,
       options,
@@ -371,7 +352,7 @@ export class Client {
     );
     if (!meta) return undefined;
     const item = itemOf(k, meta);
-    const value = await this.#decode(item, "getWithMeta", key);
+    const value = await this.#reader.decode(item, "getWithMeta", key);
     if (value === MISS) return undefined;
     const ttl = Number(meta.flags.t);
     return {
@@ -476,78 +457,7 @@ export class Client {
     options?: CallOptions,
   ): Promise<Map<string, T>> {
     checkNames(options, CALL, "getMulti");
-    // Indexed loops: iterator protocol costs show at 100 keys per call. A
-    // key listed twice is asked for twice (its value is the same): weeding
-    // out repeats with a set costs more per key than the rest of the call.
-    const all = Array.isArray(keys) ? keys.slice() : [...keys];
-    const encoded: SentKey[] = new Array(all.length);
-    for (let i = 0; i < all.length; i++) encoded[i] = this.#sentKey(all[i], "getMulti");
-    const errors = new Map<string, Error>();
-    // Each batch knows where its keys stand in `all`, so that hits land in
-    // the order asked without a lookup by key.
-    const batches: { index: number; at: number[] }[] = [];
-    for (const [index, group] of this.#router.group(all, encoded, "getMulti", errors)) {
-      for (let i = 0; i < group.length; i += KEYS_PER_GET) {
-        batches.push({ index, at: requestOf(group, i) });
-      }
-    }
-    const outcomes = await Promise.allSettled(
-      batches.map(({ index, at }) =>
-        this.#multiGet(
-          "getMulti",
-          undefined,
-          options,
-          index,
-          "read",
-          // A batch of every key has them all in order.
-          at.length === all.length ? encoded : at.map((p) => encoded[p]),
-        )
-      ),
-    );
-    // Each hit is decoded into its key's place; a miss leaves MISS there.
-    const values: unknown[] = new Array(all.length).fill(MISS);
-    const inflating: Promise<void>[] = [];
-    let strays: Map<string, number> | undefined;
-    for (let b = 0; b < outcomes.length; b++) {
-      const outcome = outcomes[b];
-      const at = batches[b].at;
-      if (outcome.status === "rejected") {
-        for (let j = 0; j < at.length; j++) errors.set(all[at[j]], outcome.reason);
-        continue;
-      }
-      const items = outcome.value;
-      for (let j = 0; j < items.length; j++) {
-        const item = items[j];
-        let i = item.index === undefined ? undefined : at[item.index];
-        if (i === undefined) {
-          // An item out of order names its key: find it by name.
-          strays ??= new Map(all.map((name, position) => [name, position]));
-          i = strays.get(decodeKey(item.key).slice(this.#prefix.length));
-          if (i === undefined) continue;
-        }
-        const place = i;
-        const key = all[place];
-        try {
-          const value = this.#decode(item, "getMulti", key);
-          if (!(value instanceof Promise)) values[place] = value;
-          else {
-            inflating.push(value.then(
-              (inflated) => void (values[place] = inflated),
-              (err) => void errors.set(key, err as Error),
-            ));
-          }
-        } catch (err) {
-          errors.set(key, err as Error);
-        }
-      }
-    }
-    if (inflating.length) await Promise.all(inflating);
-    const results = new Map<string, T>();
-    for (let i = 0; i < all.length; i++) {
-      if (values[i] !== MISS) results.set(all[i], values[i] as T);
-    }
-    const total = errors.size === 0 ? all.length : new Set(all).size;
-    return settle(results, errors, "getMulti", total);
+    return await this.#reader.multi<T>(keys, options);
   }
 
   /**
@@ -740,218 +650,6 @@ export class Client {
   }
 
   /**
-   * One multi-key get to server `index`: a text `get` of every key; with
-   * binary keys or the binary protocol a quiet `mg` per key (misses say
-   * nothing) closed by `mn`, where each hit names its key by opaque index;
-   * a single key is one plain `mg`. A meta server is sent the text `get` of
-   * several keys too: it is as quiet, costs less to encode and parse, and
-   * its items name their keys.
-   */
-  #multiGet(
-    operation: string,
-    key: string | undefined,
-    options: CallOptions | undefined,
-    index: number,
-    mode: Mode,
-    keys: SentKey[],
-  ): Promise<Item[]> {
-    return this.#router.run(
-      operation,
-      key,
-      options,
-      index,
-      mode,
-      (w) => encodeRetrieve(w, "get", keys),
-      "values",
-      (reply, fail) => {
-        if (reply.status !== Status.END) throw fail();
-        return reply.items!;
-      },
-      keys.length === 1
-        // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
-        ? this.#router.meta("mg", keys[0], ["v", "f"], (meta, fail) => {
-          if (meta.code === "EN") return [];
-          if (meta.code !== "VA") throw fail();
-          const item = itemOf(keys[0], meta);
-          item.index = 0;
-          return [item];
-        })
-        : this.#textKeys
-        ? undefined
-        : this.#quietGets(keys),
-      { keys },
-    );
-  }
-
-  /**
-   * The meta commands of a multi-key get, for base64 keys and the binary
-   * protocol: a quiet `mg` per key, closed by `mn`.
-   */
-  #quietGets(keys: SentKey[]): MetaParts<Item[]> {
-    return {
-      encode: (w, emit) => {
-        keys.forEach((k, i) => emit(w, "mg", k, ["v", "f", "q", `O${i}`]));
-        emit(w, "mn", undefined, []);
-      },
-      expect: "metaBatch",
-      handle: (reply, fail) => {
-        const items: Item[] = [];
-        for (const meta of reply.metas ?? []) {
-          const k = keys[Number(meta.flags.O)];
-          if (meta.code !== "VA" || !k) {
-            reply.status = meta.status ?? Status.PROTOCOL_ERROR;
-            reply.line = meta.debug ?? `unexpected ${meta.code} in a multi-get`;
-            throw fail();
-          }
-          const item = itemOf(k, meta);
-          item.index = Number(meta.flags.O);
-          items.push(item);
-        }
-        return items;
-      },
-    };
-  }
-
-  /** Adds a get to this tick's batch for its server. */
-  #batched(key: string): Promise<unknown> {
-    let k: SentKey;
-    try {
-      k = this.#sentKey(key, "get");
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const index = this.#router.cluster.indexFor(k);
-    if (index < 0) {
-      return Promise.reject(noServer("get", key));
-    }
-    if (!this.#batching) {
-      this.#batching = true;
-      queueMicrotask(() => this.#sendBatches());
-    }
-    const promise = pending();
-    const resolve = resolveLast;
-    const reject = rejectLast;
-    const batch = this.#batches[index] ??= new Batch();
-    const entry = batch.find(key);
-    if (!entry) batch.add({ key, resolve, reject }, k);
-    else (entry.more ??= []).push({ resolve, reject });
-    return promise;
-  }
-
-  /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */
-  #sendBatches(): void {
-    const batches = this.#batches;
-    this.#batches = [];
-    this.#batching = false;
-    for (let index = 0; index < batches.length; index++) {
-      const batch = batches[index];
-      if (!batch) continue;
-      const entries = batch.entries;
-      for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
-        const chunk = requestOf(entries, i);
-        const keys = requestOf(batch.sent, i);
-        const single = chunk.length === 1 ? chunk[0].key : undefined;
-        this.#multiGet("get", single, undefined, index, "one", keys)
-          .then(
-            (items) => this.#deliver(chunk, items),
-            (err) => {
-              for (const entry of chunk) {
-                entry.reject(err);
-                for (const waiter of entry.more ?? []) waiter.reject(err);
-              }
-            },
-          );
-      }
-    }
-  }
-
-  /** Gives each waiter its own decoded value (or `undefined` for a miss). */
-  #deliver(chunk: Batched[], items: Item[]): void {
-    // Items say which key they answer by index; one that does not (out of
-    // order) is found by its decoded key.
-    const byIndex: (Item | undefined)[] = new Array(chunk.length);
-    let strays: Map<string, Item> | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i];
-      if (item.index !== undefined) byIndex[item.index] = item;
-      else (strays ??= new Map()).set(decodeKey(item.key), item);
-    }
-    for (let i = 0; i < chunk.length; i++) {
-      const entry = chunk[i];
-      const item = byIndex[i] ?? strays?.get(this.#prefix + entry.key);
-      this.#give(entry, item, entry);
-      for (const waiter of entry.more ?? []) {
-        this.#give(entry, item && { ...item, value: item.value.slice() }, waiter);
-      }
-    }
-  }
-
-  /** Settles one waiter with its own decoded value (or `undefined` for a miss). */
-  #give(entry: Batched, item: Item | undefined, waiter: Waiter): void {
-    if (!item) return waiter.resolve(undefined);
-    try {
-      const value = this.#decode(item, "get", entry.key);
-      if (value instanceof Promise) {
-        value.then((v) => waiter.resolve(v === MISS ? undefined : v), waiter.reject);
-      } else waiter.resolve(value === MISS ? undefined : value);
-    } catch (err) {
-      waiter.reject(err);
-    }
-  }
-
-  /**
-   * A single-key read: `get`, `gets` or `getAndTouch`, with `encode` for the
-   * text command and `flags` for the meta `mg`.
-   */
-  async #getOne(
-    operation: string,
-    key: string,
-    options: CallOptions | undefined,
-    mode: Mode,
-    encode: (w: ByteWriter, k: Uint8Array) => void,
-    flags: string[],
-  ) {
-    checkNames(options, CALL, operation);
-    const k = this.#key(key, operation);
-    const item = await this.#router.run(
-      operation,
-      key,
-      options,
-      k,
-      mode,
-      (w) => encode(w, k),
-      "values",
-      (reply, fail) => onlyItem(reply, k, fail),
-      this.#router.meta("mg", k, flags, (meta, fail) => {
-        if (meta.code === "EN") return undefined;
-        if (meta.code !== "VA") throw fail();
-        return itemOf(k, meta);
-      }),
-    );
-    if (!item) return undefined;
-    const value = await this.#decode(item, operation, key);
-    return value === MISS ? undefined : { value, cas: item.cas };
-  }
-
-  /**
-   * The value of an item, or MISS when a custom deserializer says so. It is a
-   * promise only when the value must be decompressed, so that reads of plain
-   * values settle without extra turns of the event loop.
-   */
-  #decode(item: Item, operation: string, key: string): unknown {
-    try {
-      const value = item.text !== undefined
-        ? this.#codec.decodeText(item.text, item.flags)
-        : this.#codec.decode(item.value, item.flags);
-      return value instanceof Promise
-        ? value.catch((err) => decodeFailure(err, operation, key))
-        : value;
-    } catch (err) {
-      return decodeFailure(err, operation, key);
-    }
-  }
-
-  /**
    * Serializes (and compresses, where configured) a value to store; a
    * promise only when it must be compressed.
    */
@@ -1092,19 +790,6 @@ export class Client {
       this.#router.meta("md", k, [], metaDeleted),
     );
   }
-}
-
-const MISS = Symbol("miss");
-
-/** MISS when a deserializer threw CacheMiss; otherwise the error a failed decode is. */
-function decodeFailure(err: unknown, operation: string, key: string): typeof MISS {
-  if (err instanceof CacheMiss) return MISS;
-  if (err instanceof globalThis.Error && "status" in err) throw err;
-  throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
-    operation,
-    key,
-    cause: err,
-  });
 }
 
 /** An option that may be given directly or as a behavior, but not both. */
