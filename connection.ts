@@ -156,6 +156,8 @@ export class Connection {
   #timerAt = Infinity;
   #writing = false;
   #flushScheduled = false;
+  /** {@linkcode #flush}, bound once rather than wrapped in a closure per request. */
+  readonly #flushNow = () => this.#flush();
   #closed = false;
   readonly #abandonedKeys = new Map<string, number>();
   /** The socket whose hello is not answered yet: nothing else is written to it until then. */
@@ -213,14 +215,19 @@ export class Connection {
     const deadline = Number.isFinite(spec.timeout) ? Date.now() + spec.timeout : Infinity;
     const p: Pending = { spec, state: QUEUED, resolve: resolveLast, reject: rejectLast, deadline };
     if (deadline < this.#timerAt) this.#arm(deadline);
-    if (spec.signal) {
-      const signal = spec.signal;
-      p.onAbort = () => this.#abandon(p, signal.reason);
-      signal.addEventListener("abort", p.onAbort, { once: true });
-    }
+    if (spec.signal) this.#watch(p, spec.signal);
     this.#queued.push(p);
     this.#schedule();
     return promise;
+  }
+
+  /**
+   * Abandons `p` when `signal` aborts. Its own method, so that the closure
+   * does not make every request allocate a scope for it.
+   */
+  #watch(p: Pending, signal: AbortSignal): void {
+    p.onAbort = () => this.#abandon(p, signal.reason);
+    signal.addEventListener("abort", p.onAbort, { once: true });
   }
 
   /** Closes the socket; waiting requests reject with ConnectionError. */
@@ -269,7 +276,7 @@ export class Connection {
   #schedule(): void {
     if (this.#flushScheduled || this.#writing) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
+    queueMicrotask(this.#flushNow);
   }
 
   #flush(): void {

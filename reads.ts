@@ -56,6 +56,11 @@ export class Reader {
   #batches: (Batch | undefined)[] = [];
   /** Whether this tick's batches are due to be sent. */
   #batching = false;
+  /**
+   * {@linkcode #sendBatches}, bound once: a closure made in a per-get method
+   * would cost every get a scope object, made or not.
+   */
+  readonly #sendNow = () => this.#sendBatches();
 
   /** Makes a reader; `textKeys` says whether keys travel as text. */
   constructor(router: Router, codec: Codec, keys: ReaderKeys, textKeys: boolean) {
@@ -120,17 +125,11 @@ export class Reader {
           i = strays.get(decodeKey(item.key).slice(this.#prefix.length));
           if (i === undefined) continue;
         }
-        const place = i;
-        const key = all[place];
+        const key = all[i];
         try {
           const value = this.decode(item, "getMulti", key);
-          if (!(value instanceof Promise)) values[place] = value;
-          else {
-            inflating.push(value.then(
-              (inflated) => void (values[place] = inflated),
-              (err) => void errors.set(key, err as Error),
-            ));
-          }
+          if (!(value instanceof Promise)) values[i] = value;
+          else inflating.push(placeLater(value, values, i, errors, key));
         } catch (err) {
           errors.set(key, err as Error);
         }
@@ -232,7 +231,7 @@ export class Reader {
     }
     if (!this.#batching) {
       this.#batching = true;
-      queueMicrotask(() => this.#sendBatches());
+      queueMicrotask(this.#sendNow);
     }
     const promise = pending();
     const resolve = resolveLast;
@@ -286,7 +285,8 @@ export class Reader {
       const entry = chunk[i];
       const item = byIndex[i] ?? strays?.get(this.#prefix + entry.key);
       this.#give(entry, item, entry);
-      for (const waiter of entry.more ?? []) {
+      if (entry.more === undefined) continue;
+      for (const waiter of entry.more) {
         this.#give(entry, item && { ...item, value: item.value.slice() }, waiter);
       }
     }
@@ -297,9 +297,8 @@ export class Reader {
     if (!item) return waiter.resolve(undefined);
     try {
       const value = this.decode(item, "get", entry.key);
-      if (value instanceof Promise) {
-        value.then((v) => waiter.resolve(v === MISS ? undefined : v), waiter.reject);
-      } else waiter.resolve(value === MISS ? undefined : value);
+      if (value instanceof Promise) settleLater(value, waiter);
+      else waiter.resolve(value === MISS ? undefined : value);
     } catch (err) {
       waiter.reject(err);
     }
@@ -348,9 +347,7 @@ export class Reader {
       const value = item.text !== undefined
         ? this.#codec.decodeText(item.text, item.flags)
         : this.#codec.decode(item.value, item.flags);
-      return value instanceof Promise
-        ? value.catch((err) => decodeFailure(err, operation, key))
-        : value;
+      return value instanceof Promise ? decodedLater(value, operation, key) : value;
     } catch (err) {
       return decodeFailure(err, operation, key);
     }
@@ -359,6 +356,34 @@ export class Reader {
 
 /** What {@linkcode Reader.decode} gives for a value its deserializer calls a miss. */
 export const MISS: unique symbol = Symbol("miss");
+
+// The closures of the functions below live outside the per-get methods and
+// loops that call them: a closure in a function or loop body costs each call
+// or iteration a scope object on JavaScriptCore, whether it is made or not.
+
+/** Settles `waiter` once `value` is inflated and decoded. */
+function settleLater(value: Promise<unknown>, waiter: Waiter): void {
+  value.then((v) => waiter.resolve(v === MISS ? undefined : v), waiter.reject);
+}
+
+/** Puts `value` at `values[place]` once inflated and decoded, or its error in `errors`. */
+function placeLater(
+  value: Promise<unknown>,
+  values: unknown[],
+  place: number,
+  errors: Map<string, Error>,
+  key: string,
+): Promise<void> {
+  return value.then(
+    (inflated) => void (values[place] = inflated),
+    (err) => void errors.set(key, err as Error),
+  );
+}
+
+/** `value` once inflated and decoded, or the error its decoding is. */
+function decodedLater(value: Promise<unknown>, operation: string, key: string): Promise<unknown> {
+  return value.catch((err) => decodeFailure(err, operation, key));
+}
 
 /** MISS when a deserializer threw CacheMiss; otherwise the error a failed decode is. */
 function decodeFailure(err: unknown, operation: string, key: string): typeof MISS {

@@ -37,7 +37,8 @@ export type SentKey = Uint8Array | string;
  */
 export function textKey(key: string, prefix: string): string | undefined {
   if (typeof key !== "string") return undefined;
-  const full = prefix + key;
+  // Without a prefix the key itself: JavaScriptCore makes a new string of "" + key.
+  const full = prefix === "" ? key : prefix + key;
   if (full.length === 0 || full.length > MAX_KEY_LENGTH) return undefined;
   for (let i = 0; i < full.length; i++) {
     const c = full.charCodeAt(i);
