@@ -46,7 +46,6 @@ export class Reader {
   readonly #router: Router;
   readonly #codec: Codec;
   readonly #keys: ReaderKeys;
-  readonly #prefix: string;
   /**
    * Whether keys travel as text (everywhere but the binary protocol and
    * base64 keys), so that a multi-key get can be one text `get`.
@@ -67,7 +66,6 @@ export class Reader {
     this.#router = router;
     this.#codec = codec;
     this.#keys = keys;
-    this.#prefix = keys.prefix;
     this.#textKeys = textKeys;
   }
 
@@ -122,7 +120,7 @@ export class Reader {
         if (i === undefined) {
           // An item out of order names its key: find it by name.
           strays ??= new Map(all.map((name, position) => [name, position]));
-          i = strays.get(decodeKey(item.key).slice(this.#prefix.length));
+          i = strays.get(decodeKey(item.key).slice(this.#keys.prefix.length));
           if (i === undefined) continue;
         }
         const key = all[i];
@@ -283,7 +281,7 @@ export class Reader {
     }
     for (let i = 0; i < chunk.length; i++) {
       const entry = chunk[i];
-      const item = byIndex[i] ?? strays?.get(this.#prefix + entry.key);
+      const item = byIndex[i] ?? strays?.get(this.#keys.prefix + entry.key);
       this.#give(entry, item, entry);
       if (entry.more === undefined) continue;
       for (const waiter of entry.more) {
