@@ -51,8 +51,13 @@ export class Reader {
    * base64 keys), so that a multi-key get can be one text `get`.
    */
   readonly #textKeys: boolean;
-  /** Gets waiting for this tick's batch, by server index. */
-  #batches: (Batch | undefined)[] = [];
+  /**
+   * Gets waiting for this tick's batch, by server index. Every server always
+   * has one, empty until a get comes: on JavaScriptCore, the first get of
+   * each tick finding none made the optimized code of every get bail out,
+   * a hundred times, until it was compiled again.
+   */
+  readonly #batches: Batch[];
   /** Whether this tick's batches are due to be sent. */
   #batching = false;
   /**
@@ -67,6 +72,7 @@ export class Reader {
     this.#codec = codec;
     this.#keys = keys;
     this.#textKeys = textKeys;
+    this.#batches = router.cluster.names.map(() => new Batch());
   }
 
   /** `Client.getMulti`: the hits among `keys`, in the order asked. */
@@ -234,7 +240,7 @@ export class Reader {
     const promise = pending();
     const resolve = resolveLast;
     const reject = rejectLast;
-    const batch = this.#batches[index] ??= new Batch();
+    const batch = this.#batches[index];
     const entry = batch.find(key);
     if (!entry) batch.add({ key, resolve, reject }, k);
     else (entry.more ??= []).push({ resolve, reject });
@@ -244,11 +250,11 @@ export class Reader {
   /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */
   #sendBatches(): void {
     const batches = this.#batches;
-    this.#batches = [];
     this.#batching = false;
     for (let index = 0; index < batches.length; index++) {
       const batch = batches[index];
-      if (!batch) continue;
+      if (batch.entries.length === 0) continue;
+      batches[index] = new Batch();
       const entries = batch.entries;
       for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
         const chunk = requestOf(entries, i);
