@@ -514,8 +514,8 @@ export class TextReplyParser {
         waiting[i].value = copyOf(buf, blocks[2 * i], blocks[2 * i + 1]);
       }
     }
-    this.#waiting = [];
-    this.#blocks = [];
+    waiting.length = 0;
+    blocks.length = 0;
   }
 
   /** Parses metadump lines, which end in LF alone, up to `END`. */
