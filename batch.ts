@@ -1,23 +1,37 @@
 /**
  * The gets of one tick for one server, which the client sends as one
- * multi-key request: each key once, with every caller who asked for it.
+ * multi-key request per part: each key once, with every caller who asked
+ * for it.
  *
  * @module
  */
 import type { SentKey } from "./protocol/keys.ts";
+import { pending, rejectLast, resolveLast } from "./promises.ts";
 
-/** A caller waiting for a batched get. */
+/** A caller who asked for a key that was in the batch already. */
 export interface Waiter {
   resolve(value: unknown): void;
   reject(err: unknown): void;
 }
 
-/** A key in a batch, with its first caller. */
-export interface Batched extends Waiter {
-  /** The key as the caller gave it. */
-  key: string;
-  /** Callers after the first who asked for the same key in the tick. */
-  more?: Waiter[];
+/** A caller who asked again for the key at `at` in a part. */
+export interface Repeat extends Waiter {
+  at: number;
+}
+
+/**
+ * The keys of one request of a batch. Its promise settles once for all of
+ * them, with what each key's first caller gets, by the key's place in the
+ * part: a caller's promise is derived from it, which costs far fewer
+ * objects than a promise with resolving functions of its own.
+ */
+export interface Part {
+  /** The outcome of each key, by its place in the part. */
+  promise: Promise<unknown[]>;
+  resolve(values: unknown[]): void;
+  reject(err: unknown): void;
+  /** Callers who asked for one of the part's keys again in the tick. */
+  repeats?: Repeat[];
 }
 
 /** Bits in a batch's filter of keys seen. */
@@ -27,7 +41,8 @@ const FILTER_BITS = 1024;
 const SCAN_LIMIT = 128;
 
 /**
- * The keys of one tick's gets to one server, in the order first asked.
+ * The keys of one tick's gets to one server, in the order first asked, in
+ * parts of up to `partSize` keys, each part one request.
  *
  * Most batches hold no key twice, and a Map to find repeats costs more per
  * get than the rest of the call. So each key's hash sets a bit in a small
@@ -37,26 +52,34 @@ const SCAN_LIMIT = 128;
  * @example
  * ```ts
  * import { Batch } from "./batch.ts";
- * const batch = new Batch();
- * const waiter = { resolve() {}, reject() {} };
- * batch.find("k") ?? batch.add({ key: "k", ...waiter }, "k");
- * batch.find("k")?.key; // "k"
+ * const batch = new Batch(100);
+ * batch.find("k"); // -1
+ * batch.add("k", "k"); // 0
+ * batch.find("k"); // 0
  * ```
  */
 export class Batch {
-  /** The keys, each once, in the order first asked. */
-  readonly entries: Batched[] = [];
+  /** The keys as the callers gave them, each once, in the order first asked. */
+  readonly keys: string[] = [];
   /** The same keys as sent: prefixed and encoded. */
   readonly sent: SentKey[] = [];
+  /** The parts: keys `[i * partSize, (i + 1) * partSize)` are part `i`'s. */
+  readonly parts: Part[] = [];
+  readonly partSize: number;
   readonly #hashes: number[] = [];
   readonly #filter: number[] = new Array(FILTER_BITS / 32).fill(0);
-  #index?: Map<string, Batched>;
+  #index?: Map<string, number>;
   /** The hash of the key last given to {@linkcode find}. */
   #hash = 0;
 
-  /** The entry of `key`, when it is in the batch already. */
-  find(key: string): Batched | undefined {
-    if (this.#index) return this.#index.get(key);
+  /** Makes an empty batch whose parts hold up to `partSize` keys. */
+  constructor(partSize: number) {
+    this.partSize = partSize;
+  }
+
+  /** The position of `key` when it is in the batch already, else -1. */
+  find(key: string): number {
+    if (this.#index) return this.#index.get(key) ?? -1;
     // FNV-1a over the UTF-16 code units.
     let hash = 0x811c9dc5;
     for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
@@ -66,26 +89,35 @@ export class Batch {
     const mask = 1 << (bit & 31);
     if ((this.#filter[word] & mask) === 0) {
       this.#filter[word] |= mask;
-      return undefined;
+      return -1;
     }
     const hashes = this.#hashes;
     for (let i = 0; i < hashes.length; i++) {
-      if (hashes[i] === hash && this.entries[i].key === key) return this.entries[i];
+      if (hashes[i] === hash && this.keys[i] === key) return i;
     }
-    return undefined;
+    return -1;
   }
 
-  /** Adds the entry of a key that {@linkcode find} just did not find, and the key as sent. */
-  add(entry: Batched, sent: SentKey): void {
-    this.entries.push(entry);
+  /**
+   * Adds a key that {@linkcode find} just did not find, with the key as
+   * sent; returns its position. A key that starts a part makes the part.
+   */
+  add(key: string, sent: SentKey): number {
+    const at = this.keys.length;
+    this.keys.push(key);
     this.sent.push(sent);
+    if (at % this.partSize === 0) {
+      const promise = pending<unknown[]>();
+      this.parts.push({ promise, resolve: resolveLast, reject: rejectLast });
+    }
     if (this.#index) {
-      this.#index.set(entry.key, entry);
-      return;
+      this.#index.set(key, at);
+      return at;
     }
     this.#hashes.push(this.#hash);
-    if (this.entries.length >= SCAN_LIMIT) {
-      this.#index = new Map(this.entries.map((e) => [e.key, e]));
+    if (this.keys.length >= SCAN_LIMIT) {
+      this.#index = new Map(this.keys.map((k, i) => [k, i]));
     }
+    return at;
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Batch, type Batched, type Waiter } from "./batch.ts";
+import { Batch, type Part, type Repeat, type Waiter } from "./batch.ts";
 import type { Codec } from "./codec.ts";
 import { CacheMiss, type Error, errorFor } from "./errors.ts";
 import type { CallOptions } from "./options.ts";
@@ -72,7 +72,7 @@ export class Reader {
     this.#codec = codec;
     this.#keys = keys;
     this.#textKeys = textKeys;
-    this.#batches = router.cluster.names.map(() => new Batch());
+    this.#batches = router.cluster.names.map(() => new Batch(KEYS_PER_GET));
   }
 
   /** `Client.getMulti`: the hits among `keys`, in the order asked. */
@@ -237,70 +237,104 @@ export class Reader {
       this.#batching = true;
       queueMicrotask(this.#sendNow);
     }
-    const promise = pending();
-    const resolve = resolveLast;
-    const reject = rejectLast;
     const batch = this.#batches[index];
-    const entry = batch.find(key);
-    if (!entry) batch.add({ key, resolve, reject }, k);
-    else (entry.more ??= []).push({ resolve, reject });
+    const at = batch.find(key);
+    if (at < 0) {
+      const added = batch.add(key, k);
+      return batch.parts[(added / KEYS_PER_GET) | 0].promise.then(pickers[added % KEYS_PER_GET]);
+    }
+    const promise = pending();
+    (batch.parts[(at / KEYS_PER_GET) | 0].repeats ??= []).push({
+      at: at % KEYS_PER_GET,
+      resolve: resolveLast,
+      reject: rejectLast,
+    });
     return promise;
   }
 
-  /** Sends every batched get: one request per server and up to KEYS_PER_GET keys. */
+  /** Sends every batched get: one request per server and part. */
   #sendBatches(): void {
     const batches = this.#batches;
     this.#batching = false;
     for (let index = 0; index < batches.length; index++) {
       const batch = batches[index];
-      if (batch.entries.length === 0) continue;
-      batches[index] = new Batch();
-      const entries = batch.entries;
-      for (let i = 0; i < entries.length; i += KEYS_PER_GET) {
-        const chunk = requestOf(entries, i);
-        const keys = requestOf(batch.sent, i);
-        const single = chunk.length === 1 ? chunk[0].key : undefined;
-        this.#multiGet("get", single, undefined, index, "one", keys)
-          .then(
-            (items) => this.#deliver(chunk, items),
-            (err) => {
-              for (const entry of chunk) {
-                entry.reject(err);
-                for (const waiter of entry.more ?? []) waiter.reject(err);
-              }
-            },
-          );
+      if (batch.keys.length === 0) continue;
+      batches[index] = new Batch(KEYS_PER_GET);
+      for (let p = 0; p < batch.parts.length; p++) {
+        const part = batch.parts[p];
+        const keys = requestOf(batch.keys, p * KEYS_PER_GET);
+        const sent = requestOf(batch.sent, p * KEYS_PER_GET);
+        this.#multiGet(
+          "get",
+          keys.length === 1 ? keys[0] : undefined,
+          undefined,
+          index,
+          "one",
+          sent,
+        )
+          .then((items) => this.#deliver(part, keys, items), (err) => failPart(part, err));
       }
     }
   }
 
-  /** Gives each waiter its own decoded value (or `undefined` for a miss). */
-  #deliver(chunk: Batched[], items: Item[]): void {
-    // Items say which key they answer by index; one that does not (out of
-    // order) is found by its decoded key.
-    const byIndex: (Item | undefined)[] = new Array(chunk.length);
-    let strays: Map<string, Item> | undefined;
+  /**
+   * Settles a part: its promise with the outcome of each key, by place (see
+   * {@linkcode pick}), and each caller who asked for a key again with a
+   * value decoded for it alone.
+   */
+  #deliver(part: Part, keys: string[], items: Item[]): void {
+    const outcomes: unknown[] = new Array(keys.length);
+    let strays = false;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      if (item.index !== undefined) byIndex[item.index] = item;
-      else (strays ??= new Map()).set(decodeKey(item.key), item);
+      if (item.index === undefined) strays = true;
+      else outcomes[item.index] = this.#outcome(item, keys[item.index]);
     }
-    for (let i = 0; i < chunk.length; i++) {
-      const entry = chunk[i];
-      const item = byIndex[i] ?? strays?.get(this.#keys.prefix + entry.key);
-      this.#give(entry, item, entry);
-      if (entry.more === undefined) continue;
-      for (const waiter of entry.more) {
-        this.#give(entry, item && { ...item, value: item.value.slice() }, waiter);
+    if (strays) {
+      // Items out of order name their keys: place them by name.
+      for (let at = 0; at < keys.length; at++) {
+        const item = outcomes[at] === undefined ? this.#itemAt(items, keys, at) : undefined;
+        if (item) outcomes[at] = this.#outcome(item, keys[at]);
       }
+    }
+    if (part.repeats) this.#giveRepeats(part.repeats, keys, items);
+    part.resolve(outcomes);
+  }
+
+  /** Gives each caller who asked for a key again a value of its own, decoded again. */
+  #giveRepeats(repeats: Repeat[], keys: string[], items: Item[]): void {
+    for (const repeat of repeats) {
+      const item = this.#itemAt(items, keys, repeat.at);
+      this.#give(keys[repeat.at], item && { ...item, value: item.value.slice() }, repeat);
+    }
+  }
+
+  /** The item that answers the key at `at`: by its index, or else by its name. */
+  #itemAt(items: Item[], keys: string[], at: number): Item | undefined {
+    const name = this.#keys.prefix + keys[at];
+    return items.find((item) => item.index === at) ??
+      items.find((item) => item.index === undefined && decodeKey(item.key) === name);
+  }
+
+  /**
+   * What a key's first caller gets from a hit: its decoded value, a promise
+   * of it when it must be inflated, or the Failed decoding it was.
+   */
+  #outcome(item: Item, key: string): unknown {
+    try {
+      const value = this.decode(item, "get", key);
+      if (value instanceof Promise) return value.then(unmiss);
+      return value === MISS ? undefined : value;
+    } catch (err) {
+      return new Failed(err);
     }
   }
 
   /** Settles one waiter with its own decoded value (or `undefined` for a miss). */
-  #give(entry: Batched, item: Item | undefined, waiter: Waiter): void {
+  #give(key: string, item: Item | undefined, waiter: Waiter): void {
     if (!item) return waiter.resolve(undefined);
     try {
-      const value = this.decode(item, "get", entry.key);
+      const value = this.decode(item, "get", key);
       if (value instanceof Promise) settleLater(value, waiter);
       else waiter.resolve(value === MISS ? undefined : value);
     } catch (err) {
@@ -364,6 +398,41 @@ export const MISS: unique symbol = Symbol("miss");
 // The closures of the functions below live outside the per-get methods and
 // loops that call them: a closure in a function or loop body costs each call
 // or iteration a scope object on JavaScriptCore, whether it is made or not.
+
+/** A key's decoding failed: its first caller's promise rejects with `error`. */
+class Failed {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * The outcome of the key at `at` in a part's outcomes: its value,
+ * `undefined` for a miss, or the error its decoding was, thrown.
+ */
+function pick(outcomes: unknown[], at: number): unknown {
+  const outcome = outcomes[at];
+  if (outcome instanceof Failed) throw outcome.error;
+  return outcome;
+}
+
+/**
+ * {@linkcode pick} for each place in a part, made once: a get's promise is
+ * the part's promise then its picker, with no closure of its own.
+ */
+const pickers = Array.from(
+  { length: KEYS_PER_GET },
+  (_, at) => (outcomes: unknown[]) => pick(outcomes, at),
+);
+
+/** The value of an inflated item, `undefined` for one its deserializer calls a miss. */
+function unmiss(value: unknown): unknown {
+  return value === MISS ? undefined : value;
+}
+
+/** Fails every caller of a part whose request failed. */
+function failPart(part: Part, err: unknown): void {
+  part.reject(err);
+  if (part.repeats) { for (const repeat of part.repeats) repeat.reject(err); }
+}
 
 /** Settles `waiter` once `value` is inflated and decoded. */
 function settleLater(value: Promise<unknown>, waiter: Waiter): void {

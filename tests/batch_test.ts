@@ -1,44 +1,46 @@
 /** A tick's batch of gets: each key once, however many callers ask for it. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Batch, type Batched } from "../batch.ts";
+import { Batch } from "../batch.ts";
 
-const entry = (key: string): Batched => ({ key, resolve() {}, reject() {} });
-
-/** Adds `key` unless the batch has it; returns the entry that asks for it. */
-function ask(batch: Batch, key: string): Batched {
-  const fresh = entry(key);
-  const found = batch.find(key);
-  if (found) return found;
-  batch.add(fresh, new TextEncoder().encode(key));
-  return fresh;
+/** Adds `key` unless the batch has it; returns its position. */
+function ask(batch: Batch, key: string): number {
+  const at = batch.find(key);
+  return at >= 0 ? at : batch.add(key, new TextEncoder().encode(key));
 }
 
 describe("batch of gets", () => {
   test("a key asked for again is found, and the batch holds it once", () => {
-    const batch = new Batch();
-    const first = ask(batch, "a");
-    ask(batch, "b");
-    assert.equal(ask(batch, "a"), first);
-    assert.deepEqual(batch.entries.map((e) => e.key), ["a", "b"]);
+    const batch = new Batch(100);
+    assert.equal(ask(batch, "a"), 0);
+    assert.equal(ask(batch, "b"), 1);
+    assert.equal(ask(batch, "a"), 0);
+    assert.deepEqual(batch.keys, ["a", "b"]);
     assert.deepEqual(batch.sent, ["a", "b"].map((key) => new TextEncoder().encode(key)));
   });
 
   test("keys are told apart even when their filter bits collide", () => {
     // 120 keys in a 1024-bit filter: some bits are shared, no key is mistaken for another.
-    const batch = new Batch();
+    const batch = new Batch(100);
     const keys = Array.from({ length: 120 }, (_, i) => `key:${i}`);
-    const entries = keys.map((key) => ask(batch, key));
-    assert.equal(new Set(entries).size, keys.length);
-    keys.forEach((key, i) => assert.equal(ask(batch, key), entries[i]));
-    assert.equal(batch.entries.length, keys.length);
+    keys.forEach((key, i) => assert.equal(ask(batch, key), i));
+    keys.forEach((key, i) => assert.equal(ask(batch, key), i));
+    assert.equal(batch.keys.length, keys.length);
   });
 
   test("a batch larger than the filter can serve still finds every repeat", () => {
-    const batch = new Batch();
+    const batch = new Batch(100);
     const keys = Array.from({ length: 1000 }, (_, i) => `big:${i}`);
-    const entries = keys.map((key) => ask(batch, key));
-    keys.forEach((key, i) => assert.equal(ask(batch, key), entries[i]));
-    assert.deepEqual(batch.entries.map((e) => e.key), keys);
+    keys.forEach((key) => ask(batch, key));
+    keys.forEach((key, i) => assert.equal(ask(batch, key), i));
+    assert.deepEqual(batch.keys, keys);
+  });
+
+  test("keys fall into parts of the part size, each part settled once for all its keys", async () => {
+    const batch = new Batch(2);
+    ["a", "b", "c"].forEach((key) => ask(batch, key));
+    assert.equal(batch.parts.length, 2);
+    batch.parts[1].resolve(["value of c"]);
+    assert.deepEqual(await batch.parts[1].promise, ["value of c"]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Client } from "../mod.ts";
+import { CacheMiss, Client, Failure } from "../mod.ts";
 import { recording } from "./recording.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 
@@ -86,6 +86,50 @@ for (const protocol of ["text", "meta"] as const) {
       a![0] = 9;
       assert.deepEqual(b, new Uint8Array([1, 2, 3]));
       assert.equal(missing, undefined);
+    });
+
+    test("in one tick's batch, a value that cannot be decoded fails only its key's gets", async () => {
+      const serializer = {
+        serialize: (value: unknown) => ({
+          bytes: new TextEncoder().encode(String(value)),
+          flags: 0,
+        }),
+        deserialize: (bytes: Uint8Array) => {
+          const text = new TextDecoder().decode(bytes);
+          if (text === "unreadable") throw new TypeError("cannot read this");
+          if (text === "stale") throw new CacheMiss("treat as missing");
+          return text;
+        },
+      };
+      await using client = new Client(server.server, { serializer, protocol });
+      await client.setMulti([["d:ok", "fine"], ["d:bad", "unreadable"], ["d:stale", "stale"]]);
+      const [ok, bad, stale, badAgain] = await Promise.allSettled([
+        client.get("d:ok"),
+        client.get("d:bad"),
+        client.get("d:stale"),
+        client.get("d:bad"),
+      ]);
+      assert.deepEqual(ok, { status: "fulfilled", value: "fine" });
+      assert.deepEqual(stale, { status: "fulfilled", value: undefined });
+      for (const failed of [bad, badAgain]) {
+        assert.equal(failed.status, "rejected");
+        assert.ok(failed.reason instanceof Failure);
+        assert.match(failed.reason.message, /cannot read this/);
+      }
+    });
+
+    test("a compressed value asked for twice in one tick reaches both callers", async () => {
+      await using client = new Client(server.server, { compression: { threshold: 100 }, protocol });
+      const value = "compress me ".repeat(1000);
+      await client.set("d:packed", value);
+      const [first, second, other] = await Promise.all([
+        client.get("d:packed"),
+        client.get("d:packed"),
+        client.get(keys[0]),
+      ]);
+      assert.equal(first, value);
+      assert.equal(second, value);
+      assert.equal(other, keys[0]);
     });
 
     test("gets with options of their own, or with batchGets off, are sent one by one", async () => {
