@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
+import { Codec, type Encoded, Flags, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster } from "./cluster/mod.ts";
 import { parseServer } from "./cluster/servers.ts";
@@ -24,6 +24,7 @@ import {
 import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
 import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./protocol/binary.ts";
 import { shareBuffers } from "./protocol/slab.ts";
+import type { DataBlock } from "./protocol/writer.ts";
 import { Status } from "./protocol/status.ts";
 import {
   type DumpEntry,
@@ -109,6 +110,16 @@ const CLIENT_OPTIONS = [
   "password",
   "tls",
 ] as const;
+
+/**
+ * A value as it is sent: its data block, where text of the default
+ * serializer is encoded straight into the request, and its flags.
+ */
+interface Payload {
+  data: DataBlock;
+  flags: number;
+}
+
 const CALL = ["signal", "timeout"];
 const STORE = ["signal", "timeout", "ttl"];
 const FLUSH = ["signal", "timeout", "delay"];
@@ -653,7 +664,9 @@ export class Client {
    * Serializes (and compresses, where configured) a value to store; a
    * promise only when it must be compressed.
    */
-  #encode(verb: StoreVerb, key: string, value: unknown): Encoded | Promise<Encoded> {
+  #encode(verb: StoreVerb, key: string, value: unknown): Payload | Promise<Payload> {
+    const text = this.#codec.text(value);
+    if (text !== undefined) return { data: text, flags: Flags.TEXT };
     const encoded = this.#codec.serialize(value);
     const compressible = verb !== "cas" && verb !== "append" && verb !== "prepend";
     if (compressible && this.#codec.needsCompression(encoded)) {
@@ -662,8 +675,8 @@ export class Client {
     return this.#fits(encoded, verb, key);
   }
 
-  /** The encoded value, if it is not larger than `maxValueSize`. */
-  #fits(encoded: Encoded, operation: string, key: string): Encoded {
+  /** The encoded value as sent, if it is not larger than `maxValueSize`. */
+  #fits(encoded: Encoded, operation: string, key: string): Payload {
     if (encoded.bytes.length > this.#maxValueSize) {
       throw errorFor(
         Status.E2BIG,
@@ -671,7 +684,7 @@ export class Client {
         { operation, key },
       );
     }
-    return encoded;
+    return { data: encoded.bytes, flags: encoded.flags };
   }
 
   /**
@@ -690,17 +703,17 @@ export class Client {
       checkNames(options, STORE, verb);
       const k = this.#key(key, verb);
       const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
-      const send = ({ bytes, flags }: Encoded) =>
+      const send = ({ data, flags }: Payload) =>
         this.#router.run(
           verb,
           key,
           options,
           k,
           verb === "cas" ? "one" : "write",
-          (w) => encodeStore(w, verb, k, flags, ttl, bytes, cas),
+          (w) => encodeStore(w, verb, k, flags, ttl, data, cas),
           "line",
           stored,
-          this.#router.meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, bytes),
+          this.#router.meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, data),
         );
       const encoded = this.#encode(verb, key, value);
       return encoded instanceof Promise ? encoded.then(send) : send(encoded);
@@ -720,29 +733,29 @@ export class Client {
     const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
     const keys = new Map<string, Uint8Array>();
     for (const [key] of pairs) keys.set(key, this.#key(key, operation));
-    const values = new Map<string, Encoded>();
+    const values = new Map<string, Payload>();
     for (const [key, value] of pairs) values.set(key, await this.#encode(verb, key, value));
     const results = await this.#router.writeMany(
       operation,
       keys,
       options,
       (key, k) => {
-        const { bytes, flags } = values.get(key)!;
+        const { data, flags } = values.get(key)!;
         return this.#router.run(
           operation,
           key,
           options,
           k,
           "write",
-          (w) => encodeStore(w, verb, k, flags, ttl, bytes),
+          (w) => encodeStore(w, verb, k, flags, ttl, data),
           "line",
           stored,
-          this.#router.meta("ms", k, storeFlags(verb, flags, ttl), metaStored, bytes),
+          this.#router.meta("ms", k, storeFlags(verb, flags, ttl), metaStored, data),
         );
       },
       (w, emit, key, k, quiet) => {
-        const { bytes, flags } = values.get(key)!;
-        emit(w, "ms", k, [...storeFlags(verb, flags, ttl), ...quiet], bytes);
+        const { data, flags } = values.get(key)!;
+        emit(w, "ms", k, [...storeFlags(verb, flags, ttl), ...quiet], data);
       },
       metaStored,
     );

@@ -243,6 +243,8 @@ export class Codec {
   readonly #threshold: number;
   readonly #level: number;
   readonly #maxInflated: number;
+  /** Strings up to this many characters are stored as they are written: see {@linkcode text}. */
+  readonly #textUpTo: number;
 
   /** Makes a codec; `maxValueSize` bounds what decompression may produce. */
   constructor(
@@ -254,6 +256,24 @@ export class Codec {
     this.#level = compression?.level ?? -1;
     this.#threshold = this.#level === 0 ? 0 : compression?.threshold ?? 0;
     this.#maxInflated = maxValueSize * INFLATE_RATIO;
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8 (a surrogate pair, two
+    // units, takes 4): up to a third of the limit, no string is too large to
+    // store or large enough to compress, whatever its characters.
+    const textLimit = this.#threshold > 0
+      ? Math.min(maxValueSize, this.#threshold - 1)
+      : maxValueSize;
+    this.#textUpTo = serializer === pylibmcSerializer ? Math.floor(textLimit / 3) : -1;
+  }
+
+  /**
+   * `value` when it is a string the default serializer stores as text
+   * (flag TEXT) and that needs no checks of its size in bytes nor
+   * compression, so that it can be encoded straight into the request as
+   * it is written; else `undefined`, and it goes through
+   * {@linkcode serialize}.
+   */
+  text(value: unknown): string | undefined {
+    return typeof value === "string" && value.length <= this.#textUpTo ? value : undefined;
   }
 
   /** Whether `encode` may need to wait (it does only to compress). */

@@ -14,7 +14,7 @@ import { keyBytes, type SentKey } from "./protocol/keys.ts";
 import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
 import type { Expect, Reply } from "./protocol/text.ts";
-import type { ByteWriter } from "./protocol/writer.ts";
+import type { ByteWriter, DataBlock } from "./protocol/writer.ts";
 import { settle, toBase64, utf8 } from "./results.ts";
 
 /** Operations that proxies such as twemproxy refuse by closing the connection. */
@@ -50,7 +50,7 @@ export type Emit = (
   command: MetaCommand,
   key: SentKey | undefined,
   flags: string[],
-  data?: Uint8Array,
+  data?: DataBlock,
 ) => void;
 
 /**
@@ -291,7 +291,7 @@ export class Router {
     k: SentKey,
     flags: string[],
     handle: (meta: MetaReply, fail: () => Error) => R,
-    data?: Uint8Array,
+    data?: DataBlock,
   ): MetaParts<R> {
     const opaque = String(this.opaque());
     return {

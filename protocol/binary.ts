@@ -19,7 +19,7 @@ import { type MetaCommand, type MetaReply, metaStatus } from "./meta.ts";
 import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
 import type { Expect, Reply } from "./text.ts";
-import type { ByteWriter } from "./writer.ts";
+import type { ByteWriter, DataBlock } from "./writer.ts";
 import { keyBytes, type SentKey } from "./keys.ts";
 
 /** The opcodes this client sends. */
@@ -146,9 +146,11 @@ export function encodeMetaAsBinary(
   command: MetaCommand,
   sentKey: SentKey | undefined,
   flags: readonly string[],
-  data?: Uint8Array,
+  data?: DataBlock,
 ): void {
   const key = sentKey === undefined ? undefined : keyBytes(sentKey);
+  // The binary header tells the value's size before the key: text is encoded first.
+  const value = typeof data === "string" ? utf8.encode(data) : data;
   const f: Record<string, string> = {};
   for (const flag of flags) f[flag[0]] = flag.slice(1);
   const quiet = "q" in f;
@@ -174,7 +176,7 @@ export function encodeMetaAsBinary(
       const bare = opcode === Opcode.APPEND || opcode === Opcode.APPENDQ ||
         opcode === Opcode.PREPEND || opcode === Opcode.PREPENDQ;
       const extras = bare ? undefined : words(Number(f.F ?? 0), ttl);
-      return encodeBinary(w, { opcode, key, extras, value: data, opaque, cas });
+      return encodeBinary(w, { opcode, key, extras, value, opaque, cas });
     }
     case "md":
       return encodeBinary(w, { opcode: quiet ? Opcode.DELETEQ : Opcode.DELETE, key, opaque, cas });

@@ -10,7 +10,7 @@
  * @module
  */
 import { Status } from "./status.ts";
-import type { ByteWriter } from "./writer.ts";
+import type { ByteWriter, DataBlock } from "./writer.ts";
 import type { SentKey } from "./keys.ts";
 
 /** The meta commands. */
@@ -34,22 +34,29 @@ export function encodeMeta(
   command: MetaCommand,
   key: SentKey | undefined,
   flags: readonly string[],
-  data?: Uint8Array,
+  data?: DataBlock,
   base64 = false,
 ): void {
   // Few writer calls: the text around the key is written as one string each.
-  let rest = data ? ` ${data.length}` : "";
-  if (base64) rest += " b";
+  let rest = base64 ? " b" : "";
   for (let i = 0; i < flags.length; i++) rest += " " + flags[i];
+  if (data === undefined) return metaLine(w, command, key, rest);
+  w.block(data, (size) => metaLine(w, command, key, ` ${size}${rest}`));
+  w.ascii("\r\n");
+}
+
+/** Writes a meta command line: the command, the key if any, then `rest`. */
+function metaLine(
+  w: ByteWriter,
+  command: MetaCommand,
+  key: SentKey | undefined,
+  rest: string,
+): void {
   if (key) {
     w.ascii(command + " ");
     w.key(key);
     w.ascii(rest + "\r\n");
   } else w.ascii(command + rest + "\r\n");
-  if (data) {
-    w.bytes(data);
-    w.ascii("\r\n");
-  }
 }
 
 /** The two-letter codes of meta replies. */

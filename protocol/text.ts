@@ -11,7 +11,7 @@
 import { isMetaLine, type MetaReply, metaStatus, parseMetaLine } from "./meta.ts";
 import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
-import type { ByteWriter } from "./writer.ts";
+import type { ByteWriter, DataBlock } from "./writer.ts";
 import type { SentKey } from "./keys.ts";
 
 /** The storage commands: each stores one item. */
@@ -27,16 +27,17 @@ export function encodeStore(
   key: Uint8Array,
   flags: number,
   ttl: number,
-  value: Uint8Array,
+  value: DataBlock,
   cas?: bigint,
 ): void {
-  w.ascii(verb);
-  w.ascii(" ");
-  w.bytes(key);
-  w.ascii(` ${flags} ${ttl} ${value.length}`);
-  if (cas !== undefined) w.ascii(` ${cas}`);
-  w.ascii("\r\n");
-  w.bytes(value);
+  w.block(value, (size) => {
+    w.ascii(verb);
+    w.ascii(" ");
+    w.bytes(key);
+    w.ascii(` ${flags} ${ttl} ${size}`);
+    if (cas !== undefined) w.ascii(` ${cas}`);
+    w.ascii("\r\n");
+  });
   w.ascii("\r\n");
 }
 

@@ -7,6 +7,17 @@
 import type { SentKey } from "./keys.ts";
 
 /**
+ * The data block of a storage command: its bytes, or text to be sent as its
+ * UTF-8, which the writer encodes straight into its buffer.
+ */
+export type DataBlock = Uint8Array | string;
+
+const utf8 = new TextEncoder();
+
+/** Text up to this many characters is copied by a loop; longer text by encodeInto. */
+const SHORT_TEXT = 64;
+
+/**
  * Appends ASCII text, bytes and big-endian integers to one buffer.
  *
  * @example
@@ -58,6 +69,54 @@ export class ByteWriter {
       for (let i = 0, at = this.length; i < n; i++) buf[at++] = bytes[i];
     }
     this.length += n;
+  }
+
+  /**
+   * Appends what `head` writes for the block's size in bytes, then the
+   * block. Text is taken for ASCII first, one byte per character, encoded
+   * straight into the buffer; text that is not all ASCII is written again,
+   * head and all, from its UTF-8 bytes.
+   *
+   * @example
+   * ```ts
+   * import { ByteWriter } from "./writer.ts";
+   * const w = new ByteWriter();
+   * w.block("héllo", (size) => w.ascii(`${size}\r\n`));
+   * new TextDecoder().decode(w.view()); // "6\r\nhéllo"
+   * ```
+   */
+  block(data: DataBlock, head: (size: number) => void): void {
+    if (typeof data !== "string") {
+      head(data.length);
+      this.bytes(data);
+      return;
+    }
+    const start = this.length;
+    head(data.length);
+    this.#reserve(data.length);
+    if (this.#asciiInto(data)) return;
+    this.length = start;
+    const bytes = utf8.encode(data);
+    head(bytes.length);
+    this.bytes(bytes);
+  }
+
+  /** Appends `text` when it is all ASCII and says so; else writes nothing and says not. */
+  #asciiInto(text: string): boolean {
+    const buf = this.#buf;
+    const at = this.length;
+    if (text.length <= SHORT_TEXT) {
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) return false;
+        buf[at + i] = c;
+      }
+    } else if (utf8.encodeInto(text, buf.subarray(at, at + text.length)).read !== text.length) {
+      // With room for one byte per character, all of them fit only when all are ASCII.
+      return false;
+    }
+    this.length = at + text.length;
+    return true;
   }
 
   /** Appends a key: its bytes, or the characters of a {@linkcode SentKey} string, one byte each. */

@@ -136,6 +136,34 @@ describe("failures", () => {
     assert.equal(await client.get("end"), "a\r\nEND\r\nb");
   });
 
+  test("text is stored as its UTF-8, whatever its length and characters", async () => {
+    for (
+      const value of ["é", "ünïcödé ".repeat(1000), "x".repeat(100_000) + "€", "𝄞".repeat(50_000)]
+    ) {
+      await client.set("utf8", value);
+      const bytes = new TextEncoder().encode(value).length;
+      assert.match(
+        await raw(server.server, "get utf8\r\n"),
+        new RegExp(`^VALUE utf8 16 ${bytes}\r\n`),
+      );
+      assert.equal(await client.get("utf8"), value);
+    }
+  });
+
+  test("text whose UTF-8 is over maxValueSize is TooBig, though it has fewer characters", async () => {
+    await using small = new Client(server.server, { maxValueSize: 1000 });
+    await assert.rejects(small.set("accents", "é".repeat(501)), TooBig);
+    await small.set("accents", "é".repeat(500));
+    assert.equal(await small.get("accents"), "é".repeat(500));
+  });
+
+  test("text whose UTF-8 reaches the compression threshold is compressed", async () => {
+    await using packing = new Client(server.server, { compression: { threshold: 100 } });
+    await packing.set("packed", "é".repeat(60));
+    assert.match(await raw(server.server, "get packed\r\n"), /^VALUE packed 24 \d+\r\n/);
+    assert.equal(await client.get("packed"), "é".repeat(60));
+  });
+
   test("compressed values are stored with flag 8 and read back", async () => {
     await using packing = new Client(server.server, { compression: { threshold: 100 } });
     const value = "compress me ".repeat(1000);

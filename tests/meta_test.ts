@@ -29,6 +29,22 @@ describe("meta protocol encoders", () => {
     assert.equal(line, "ms k 3 F16 T60 MS\r\nv\r\n\r\n");
   });
 
+  test("ms with text data counts its length in bytes of UTF-8", () => {
+    assert.equal(
+      encoded((w) => encodeMeta(w, "ms", bytes("k"), ["F16"], "")),
+      "ms k 0 F16\r\n\r\n",
+    );
+    assert.equal(
+      encoded((w) => encodeMeta(w, "ms", bytes("k"), ["F16"], "héllo")),
+      "ms k 6 F16\r\nhéllo\r\n",
+    );
+    const long = "é".repeat(100) + "x".repeat(100);
+    assert.equal(
+      encoded((w) => encodeMeta(w, "ms", bytes("k"), ["F16"], long)),
+      `ms k 300 F16\r\n${long}\r\n`,
+    );
+  });
+
   test("a base64 key gets the b flag", () => {
     assert.equal(
       encoded((w) => encodeMeta(w, "mg", bytes("YSBi"), ["v"], undefined, true)),

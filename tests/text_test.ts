@@ -27,6 +27,23 @@ describe("text protocol encoders", () => {
     assert.equal(line, "set k 16 60 3\r\nv\r\n\r\n");
   });
 
+  test("text data is written as its UTF-8, the length counted in bytes", () => {
+    assert.equal(
+      encoded((w) => encodeStore(w, "set", bytes("k"), 16, 0, "héllo")),
+      "set k 16 0 6\r\nhéllo\r\n",
+    );
+    const ascii = "x".repeat(1000);
+    assert.equal(
+      encoded((w) => encodeStore(w, "add", bytes("k"), 16, 0, ascii)),
+      `add k 16 0 1000\r\n${ascii}\r\n`,
+    );
+    const mixed = "x".repeat(1000) + "é€𝄞";
+    assert.equal(
+      encoded((w) => encodeStore(w, "set", bytes("k"), 16, 0, mixed)),
+      `set k 16 0 1009\r\n${mixed}\r\n`,
+    );
+  });
+
   test("cas carries the token after the length", () => {
     const line = encoded((w) => encodeStore(w, "cas", bytes("k"), 0, 0, bytes("v"), 42n));
     assert.equal(line, "cas k 0 0 1 42\r\nv\r\n");
