@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Codec, type Encoded, Flags, pylibmcSerializer } from "./codec.ts";
+import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster } from "./cluster/mod.ts";
 import { parseServer } from "./cluster/servers.ts";
@@ -112,8 +112,8 @@ const CLIENT_OPTIONS = [
 ] as const;
 
 /**
- * A value as it is sent: its data block, where text of the default
- * serializer is encoded straight into the request, and its flags.
+ * A value as it is sent: its data block, where text is encoded straight
+ * into the request as it is written, and its flags.
  */
 interface Payload {
   data: DataBlock;
@@ -665,14 +665,13 @@ export class Client {
    * promise only when it must be compressed.
    */
   #encode(verb: StoreVerb, key: string, value: unknown): Payload | Promise<Payload> {
-    const text = this.#codec.text(value);
-    if (text !== undefined) return { data: text, flags: Flags.TEXT };
-    const encoded = this.#codec.serialize(value);
+    const prepared = this.#codec.prepare(value);
+    if ("data" in prepared) return prepared;
     const compressible = verb !== "cas" && verb !== "append" && verb !== "prepend";
-    if (compressible && this.#codec.needsCompression(encoded)) {
-      return this.#codec.compress(encoded).then((packed) => this.#fits(packed, verb, key));
+    if (compressible && this.#codec.needsCompression(prepared)) {
+      return this.#codec.compress(prepared).then((packed) => this.#fits(packed, verb, key));
     }
-    return this.#fits(encoded, verb, key);
+    return this.#fits(prepared, verb, key);
   }
 
   /** The encoded value as sent, if it is not larger than `maxValueSize`. */

@@ -101,39 +101,46 @@ export const pylibmcSerializer: Serializer = Object.freeze({
   },
 });
 
+/** pylibmc's form of a value: the text it is stored as, with its flags, or bytes as they are. */
+type Form = { text: string; flags: number } | Encoded;
+
+/** How pylibmc stores `value`; throws TypeError for a value it cannot store. */
+function pylibmcForm(value: unknown): Form {
+  switch (typeof value) {
+    case "string":
+      return { text: value, flags: Flags.TEXT };
+    case "boolean":
+      return { text: value ? "1" : "0", flags: Flags.BOOLEAN };
+    case "bigint":
+      return { text: String(value), flags: Flags.INTEGER };
+    case "number":
+      if (Number.isSafeInteger(value)) return { text: String(value), flags: Flags.INTEGER };
+      if (!Number.isFinite(value)) {
+        throw new TypeError(`cannot store the number ${value}`);
+      }
+      return json(value);
+    case "object":
+      if (value instanceof Uint8Array) return { bytes: value, flags: 0 };
+      if (value instanceof ArrayBuffer) {
+        return { bytes: new Uint8Array(value), flags: 0 };
+      }
+      return json(value);
+    default:
+      throw new TypeError(`cannot store a value of type ${typeof value}`);
+  }
+}
+
 /**
  * pylibmc's serialization, with `encode` for text: the client's own codec
  * passes one that writes into shared buffers (see protocol/slab.ts), whose
  * bytes it only sends.
  */
 function serializeWith(value: unknown, encode: (text: string) => Uint8Array): Encoded {
-  switch (typeof value) {
-    case "string":
-      return { bytes: encode(value), flags: Flags.TEXT };
-    case "boolean":
-      return { bytes: encode(value ? "1" : "0"), flags: Flags.BOOLEAN };
-    case "bigint":
-      return { bytes: encode(String(value)), flags: Flags.INTEGER };
-    case "number":
-      if (Number.isSafeInteger(value)) {
-        return { bytes: encode(String(value)), flags: Flags.INTEGER };
-      }
-      if (!Number.isFinite(value)) {
-        throw new TypeError(`cannot store the number ${value}`);
-      }
-      return json(value, encode);
-    case "object":
-      if (value instanceof Uint8Array) return { bytes: value, flags: 0 };
-      if (value instanceof ArrayBuffer) {
-        return { bytes: new Uint8Array(value), flags: 0 };
-      }
-      return json(value, encode);
-    default:
-      throw new TypeError(`cannot store a value of type ${typeof value}`);
-  }
+  const form = pylibmcForm(value);
+  return "text" in form ? { bytes: encode(form.text), flags: form.flags } : form;
 }
 
-function json(value: unknown, encode: (text: string) => Uint8Array): Encoded {
+function json(value: unknown): Form {
   let source: string | undefined;
   try {
     source = JSON.stringify(value);
@@ -143,7 +150,7 @@ function json(value: unknown, encode: (text: string) => Uint8Array): Encoded {
     });
   }
   if (source === undefined) throw new TypeError("cannot store the value as JSON");
-  return { bytes: encode(source), flags: Flags.TEXT | Flags.JSON };
+  return { text: source, flags: Flags.TEXT | Flags.JSON };
 }
 
 function message(err: unknown): string {
@@ -243,7 +250,7 @@ export class Codec {
   readonly #threshold: number;
   readonly #level: number;
   readonly #maxInflated: number;
-  /** Strings up to this many characters are stored as they are written: see {@linkcode text}. */
+  /** Text up to this many characters is sent as it is written: see {@linkcode prepare}. */
   readonly #textUpTo: number;
 
   /** Makes a codec; `maxValueSize` bounds what decompression may produce. */
@@ -266,14 +273,19 @@ export class Codec {
   }
 
   /**
-   * `value` when it is a string the default serializer stores as text
-   * (flag TEXT) and that needs no checks of its size in bytes nor
-   * compression, so that it can be encoded straight into the request as
-   * it is written; else `undefined`, and it goes through
-   * {@linkcode serialize}.
+   * The value to store. With the default serializer, text that needs no
+   * check of its size in bytes nor compression (up to a third of either
+   * limit, in characters) stays text (`data`), to be encoded straight into
+   * the request as it is written; anything else is serialized to bytes
+   * (`bytes`), for the caller to check against `maxValueSize` and compress.
+   * Throws TypeError for a value that cannot be stored.
    */
-  text(value: unknown): string | undefined {
-    return typeof value === "string" && value.length <= this.#textUpTo ? value : undefined;
+  prepare(value: unknown): Encoded | { data: string | Uint8Array; flags: number } {
+    if (this.#serializer !== pylibmcSerializer) return this.serialize(value);
+    const form = pylibmcForm(value);
+    if (!("text" in form)) return form;
+    if (form.text.length <= this.#textUpTo) return { data: form.text, flags: form.flags };
+    return { bytes: encodeText(form.text), flags: form.flags };
   }
 
   /** Whether `encode` may need to wait (it does only to compress). */

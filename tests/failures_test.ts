@@ -150,6 +150,25 @@ describe("failures", () => {
     }
   });
 
+  test("JSON, integers and booleans are stored as their text with pylibmc's flags", async () => {
+    const cases: [unknown, string, number][] = [
+      [{ name: "Zoë", tags: ["ü", "€"] }, '{"name":"Zoë","tags":["ü","€"]}', 48],
+      [[1.5, null], "[1.5,null]", 48],
+      [-42, "-42", 4],
+      [2n ** 64n, "18446744073709551616", 4],
+      [true, "1", 2],
+    ];
+    for (const [value, text, flags] of cases) {
+      await client.set("typed", value);
+      const stored = await raw(server.server, "get typed\r\n");
+      assert.equal(
+        stored,
+        `VALUE typed ${flags} ${new TextEncoder().encode(text).length}\r\n${text}\r\nEND\r\n`,
+      );
+      assert.deepEqual(await client.get("typed"), value);
+    }
+  });
+
   test("text whose UTF-8 is over maxValueSize is TooBig, though it has fewer characters", async () => {
     await using small = new Client(server.server, { maxValueSize: 1000 });
     await assert.rejects(small.set("accents", "é".repeat(501)), TooBig);
