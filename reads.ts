@@ -323,23 +323,20 @@ export class Reader {
   #outcome(item: Item, key: string): unknown {
     try {
       const value = this.decode(item, "get", key);
-      if (value instanceof Promise) return value.then(unmiss);
-      return value === MISS ? undefined : value;
+      return value instanceof Promise ? value.then(unmiss) : unmiss(value);
     } catch (err) {
       return new Failed(err);
     }
   }
 
-  /** Settles one waiter with its own decoded value (or `undefined` for a miss). */
+  /**
+   * Settles one waiter with its own decoded value (or `undefined` for a
+   * miss); a value still to be inflated settles it once it is.
+   */
   #give(key: string, item: Item | undefined, waiter: Waiter): void {
-    if (!item) return waiter.resolve(undefined);
-    try {
-      const value = this.decode(item, "get", key);
-      if (value instanceof Promise) settleLater(value, waiter);
-      else waiter.resolve(value === MISS ? undefined : value);
-    } catch (err) {
-      waiter.reject(err);
-    }
+    const outcome = item && this.#outcome(item, key);
+    if (outcome instanceof Failed) waiter.reject(outcome.error);
+    else waiter.resolve(outcome);
   }
 
   /**
@@ -432,11 +429,6 @@ function unmiss(value: unknown): unknown {
 function failPart(part: Part, err: unknown): void {
   part.reject(err);
   if (part.repeats) { for (const repeat of part.repeats) repeat.reject(err); }
-}
-
-/** Settles `waiter` once `value` is inflated and decoded. */
-function settleLater(value: Promise<unknown>, waiter: Waiter): void {
-  value.then((v) => waiter.resolve(v === MISS ? undefined : v), waiter.reject);
 }
 
 /** Puts `value` at `values[place]` once inflated and decoded, or its error in `errors`. */
