@@ -10,7 +10,8 @@ server, scenario, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 mc = pylibmc.Client([server], behaviors={"tcp_nodelay": True})
 keys = ["bench:%d" % i for i in range(1000)]
 small = "v" * 100
-big = "x" * (64 * 1024 if scenario == "64k" else 1024 * 1024 - 1024)
+# Only the large-value scenarios hold a large value (see client.ts).
+big = "x" * {"64k": 64 * 1024, "1m": 1024 * 1024 - 1024}.get(scenario, 0)
 state = {"i": 0}
 
 def work():
