@@ -53,7 +53,7 @@ import {
   storeFlags,
   touched,
 } from "./results.ts";
-import { defaultConnector, runtime } from "./transport/mod.ts";
+import { asciiTextFor, defaultConnector, runtime } from "./transport/mod.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
 import { MISS, Reader } from "./reads.ts";
 import { noServer, Router } from "./router.ts";
@@ -204,6 +204,7 @@ export class Client {
       connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
       maxValueSize: this.#maxValueSize,
       textFlags: this.#codec.textFlags,
+      asciiText: asciiTextFor(runtime),
       connector: options.connector ?? defaultConnector,
       socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
       stallTimeout: timeout,

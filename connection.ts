@@ -10,7 +10,7 @@ import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Status } from "./protocol/status.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
 import type { SentKey } from "./protocol/keys.ts";
-import { type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
+import { type AsciiText, type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
 import { ByteWriter } from "./protocol/writer.ts";
 import {
   type Address,
@@ -30,6 +30,8 @@ export interface ConnectionOptions {
   maxValueSize: number;
   /** Flags of items whose data the text decoder reads as text (see TextReplyParser). */
   textFlags?: readonly number[];
+  /** How the text decoder makes strings of the text of items read together. */
+  asciiText?: AsciiText;
   /** Opens sockets. */
   connector: Connector;
   /** TCP settings of new sockets. */
@@ -179,7 +181,7 @@ export class Connection {
     this.server = addressName(address);
     this.#parser = options.binary
       ? new BinaryReplyParser(options.maxValueSize)
-      : new TextReplyParser(options.maxValueSize, options.textFlags);
+      : new TextReplyParser(options.maxValueSize, options.textFlags, options.asciiText);
   }
 
   /**

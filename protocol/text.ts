@@ -249,14 +249,17 @@ export class TextReplyParser {
   /** Items of this parse call waiting for their text, and their blocks' bounds. */
   #waiting: Item[] = [];
   #blocks: number[] = [];
+  readonly #asciiText: AsciiText | undefined;
 
   /**
    * Makes a parser that refuses items larger than `maxValueSize` bytes and
-   * reads the data of items flagged with one of `textFlags` as text.
+   * reads the data of items flagged with one of `textFlags` as text;
+   * `asciiText`, when given, makes the texts of items read together.
    */
-  constructor(maxValueSize: number, textFlags: readonly number[] = []) {
+  constructor(maxValueSize: number, textFlags: readonly number[] = [], asciiText?: AsciiText) {
     this.#maxValueSize = maxValueSize;
     this.#textFlags = textFlags;
+    this.#asciiText = asciiText;
   }
 
   /** Whether no reply is partly read. */
@@ -491,8 +494,9 @@ export class TextReplyParser {
   /**
    * Gives the items waiting for text theirs, while `buf` still holds their
    * blocks: one decoder call reads from the first block to the last, and
-   * when that is all ASCII each item's text is a slice of it (a lone item's
-   * may be any valid UTF-8); otherwise each item gets a copy of its bytes.
+   * when that is all ASCII each item's text is made from its part of it (a
+   * lone item's may be any valid UTF-8); otherwise each item gets a copy of
+   * its bytes.
    * Returns `undefined`, for the callers that return it next.
    */
   #readTexts(buf: Uint8Array): undefined {
@@ -505,10 +509,14 @@ export class TextReplyParser {
     if (text !== undefined && waiting.length === 1) {
       waiting[0].text = text;
     } else if (text !== undefined && text.length === to - from) {
-      // As many characters as bytes: all ASCII, so each item's text is a
-      // slice at its offsets.
+      // As many characters as bytes: all ASCII. Each item's text is a string
+      // of its own, not a slice: a caller keeping one value would keep the
+      // whole run alive through it.
+      const asciiText = this.#asciiText;
       for (let i = 0; i < waiting.length; i++) {
-        waiting[i].text = text.slice(blocks[2 * i] - from, blocks[2 * i + 1] - from);
+        const a = blocks[2 * i];
+        const b = blocks[2 * i + 1];
+        waiting[i].text = asciiText ? asciiText(buf, a, b) : ownSlice(text, a - from, b - from);
       }
     } else {
       for (let i = 0; i < waiting.length; i++) {
@@ -773,6 +781,35 @@ const VALUE_ = [86, 65, 76, 85, 69, 32];
 function wholeText(buf: Uint8Array, from: number, to: number): string | undefined {
   const text = blockText.decode(buf.subarray(from, to));
   return text.includes("\uFFFD") ? undefined : text;
+}
+
+/**
+ * Makes a string of its own of the ASCII bytes `bytes[from, to)`: one that
+ * shares memory with no other string. Without one, the text decoder makes
+ * the texts of items read together from the text of them all, which shares
+ * nothing on V8 but does on JavaScriptCore (see {@linkcode ownSlice}).
+ *
+ * @example
+ * ```ts
+ * import type { AsciiText } from "./text.ts";
+ * const viaDecoder: AsciiText = (bytes, from, to) =>
+ *   new TextDecoder().decode(bytes.subarray(from, to));
+ * ```
+ */
+export type AsciiText = (bytes: Uint8Array, from: number, to: number) => string;
+
+/**
+ * `text[from, to)` as a string that does not keep `text` alive, on V8: its
+ * slices of 13 or more characters are views of their string, and reading a
+ * character of two slices joined makes it flatten them into a string of
+ * their own, after which neither slice is held. (JavaScriptCore keeps the
+ * slices; see {@linkcode AsciiText}.)
+ */
+function ownSlice(text: string, from: number, to: number): string {
+  const middle = (from + to) >>> 1;
+  const joined = text.slice(from, middle) + text.slice(middle, to);
+  // A comparison the compiler cannot decide keeps the read that flattens.
+  return joined.charCodeAt(0) === text.charCodeAt(from) ? joined : text.slice(from, to);
 }
 
 /** Whether `buf` holds `key` at `from` (the caller has checked there is room). */

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import process from "node:process";
 import { CacheMiss, Client, Failure } from "../mod.ts";
+import { collectGarbage } from "./gc.ts";
 import { recording } from "./recording.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 
@@ -149,6 +151,31 @@ for (const protocol of ["text", "meta"] as const) {
       await using other = new Client(server.server, { connector: batching.connector, protocol });
       await Promise.all(keys.slice(0, 10).map((key) => other.get(key, { timeout: 1000 })));
       assert.equal(getRequests(batching.writes).length, 10);
+    });
+
+    test("a value read together with others is a string of its own: keeping it keeps none of the rest", async () => {
+      const client = new Client(server.server, { protocol });
+      const KEPT = "a value of 40 characters, kept for long.";
+      const around = Array.from({ length: 30 }, (_, i) => `own:around:${i}`);
+      await client.setMulti([
+        ...around.map((key) => [key, "a".repeat(1000)] as const),
+        ["own:kept", KEPT],
+      ]);
+      // The kept key sits among 30 values of 1,000 bytes, all read from one reply.
+      const asked = [...around.slice(0, 15), "own:kept", ...around.slice(15)];
+      await client.getMulti(asked);
+      collectGarbage();
+      const before = process.memoryUsage().heapUsed;
+      const kept: unknown[] = [];
+      for (let round = 0; round < 300; round++) {
+        kept.push((await client.getMulti(asked)).get("own:kept"));
+      }
+      collectGarbage();
+      const grown = process.memoryUsage().heapUsed - before;
+      client.close();
+      assert.ok(kept.every((value) => value === KEPT));
+      // Sharing its reply's text, each kept value would hold about 30 KB.
+      assert.ok(grown < 2 * 2 ** 20, `300 short values hold ${(grown / 2 ** 20).toFixed(1)} MiB`);
     });
 
     test("hundreds of calls with random aborts: every call gets its own key's value or its abort", async () => {

@@ -4,7 +4,8 @@
  * @module
  */
 import { Status } from "../protocol/status.ts";
-import { connectBun } from "./bun.ts";
+import type { AsciiText } from "../protocol/text.ts";
+import { bunAsciiText, connectBun } from "./bun.ts";
 import { connectDeno } from "./deno.ts";
 import { connectNode } from "./node.ts";
 import { type Connector, SocketFailure } from "./types.ts";
@@ -71,3 +72,11 @@ export function connectorFor(runtime: Runtime): Connector {
 
 /** The connector for this runtime. */
 export const defaultConnector: Connector = connectorFor(runtime);
+
+/**
+ * How the text decoder makes strings of their own of ASCII bytes on a
+ * runtime (see {@linkcode AsciiText}); `undefined` where its own way does.
+ */
+export function asciiTextFor(runtime: Runtime): AsciiText | undefined {
+  return runtime === "bun" ? bunAsciiText : undefined;
+}
