@@ -786,8 +786,8 @@ function wholeText(buf: Uint8Array, from: number, to: number): string | undefine
 /**
  * Makes a string of its own of the ASCII bytes `bytes[from, to)`: one that
  * shares memory with no other string. Without one, the text decoder makes
- * the texts of items read together from the text of them all, which shares
- * nothing on V8 but does on JavaScriptCore (see {@linkcode ownSlice}).
+ * the texts of items read together from the text of them all (see
+ * {@linkcode ownSlice}); a runtime with a faster way of its own passes one.
  *
  * @example
  * ```ts
@@ -799,11 +799,10 @@ function wholeText(buf: Uint8Array, from: number, to: number): string | undefine
 export type AsciiText = (bytes: Uint8Array, from: number, to: number) => string;
 
 /**
- * `text[from, to)` as a string that does not keep `text` alive, on V8: its
- * slices of 13 or more characters are views of their string, and reading a
- * character of two slices joined makes it flatten them into a string of
- * their own, after which neither slice is held. (JavaScriptCore keeps the
- * slices; see {@linkcode AsciiText}.)
+ * `text[from, to)` as a string that does not keep `text` alive. V8 and
+ * JavaScriptCore make a slice of more than a few characters a view of its
+ * string; reading a character of two slices joined makes them flatten the
+ * pair into a string of its own, after which neither slice is held.
  */
 function ownSlice(text: string, from: number, to: number): string {
   const middle = (from + to) >>> 1;
