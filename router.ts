@@ -366,10 +366,7 @@ export class Router {
     );
     const results = new Map<string, R>();
     const errors = new Map<string, Error>();
-    outcomes.forEach((outcome, index) => {
-      if (outcome.status === "fulfilled") results.set(names[index], outcome.value);
-      else errors.set(names[index], outcome.reason);
-    });
+    sortOut(outcomes, names, results, errors);
     return settle(results, errors, operation, names.length, "servers");
   }
 
@@ -402,11 +399,7 @@ export class Router {
         }
         if (dialect === "text") {
           const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
-          outcomes.forEach((o, i) =>
-            o.status === "fulfilled"
-              ? results.set(group[i], o.value)
-              : errors.set(group[i], o.reason)
-          );
+          sortOut(outcomes, group, results, errors);
           return;
         }
         const base = this.opaque(group.length);
@@ -468,16 +461,26 @@ export class Router {
     operation: string,
     one: (key: string, encoded: Uint8Array) => Promise<R>,
   ): Promise<Map<string, R>> {
-    const list = [...keys];
-    const outcomes = await Promise.allSettled(list.map(([key, k]) => one(key, k)));
+    const names = [...keys.keys()];
+    const outcomes = await Promise.allSettled(names.map((key) => one(key, keys.get(key)!)));
     const results = new Map<string, R>();
     const errors = new Map<string, Error>();
-    outcomes.forEach((outcome, i) => {
-      const key = list[i][0];
-      if (outcome.status === "fulfilled") results.set(key, outcome.value);
-      else errors.set(key, outcome.reason);
-    });
-    return settle(results, errors, operation, list.length);
+    sortOut(outcomes, names, results, errors);
+    return settle(results, errors, operation, names.length);
+  }
+}
+
+/** Puts each outcome in `results` or, when it failed, in `errors`, under its name in `names`. */
+function sortOut<R>(
+  outcomes: PromiseSettledResult<R>[],
+  names: readonly string[],
+  results: Map<string, R>,
+  errors: Map<string, Error>,
+): void {
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i];
+    if (outcome.status === "fulfilled") results.set(names[i], outcome.value);
+    else errors.set(names[i], outcome.reason);
   }
 }
 
