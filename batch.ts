@@ -98,6 +98,16 @@ export class Batch {
     return -1;
   }
 
+  /** The part of the key at position `at`. */
+  partOf(at: number): Part {
+    return this.parts[(at / this.partSize) | 0];
+  }
+
+  /** The place of the key at position `at` in its part. */
+  placeOf(at: number): number {
+    return at % this.partSize;
+  }
+
   /**
    * Adds a key that {@linkcode find} just did not find, with the key as
    * sent; returns its position. A key that starts a part makes the part.
@@ -106,7 +116,7 @@ export class Batch {
     const at = this.keys.length;
     this.keys.push(key);
     this.sent.push(sent);
-    if (at % this.partSize === 0) {
+    if (this.placeOf(at) === 0) {
       const promise = pending<unknown[]>();
       this.parts.push({ promise, resolve: resolveLast, reject: rejectLast });
     }

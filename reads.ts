@@ -241,11 +241,11 @@ export class Reader {
     const at = batch.find(key);
     if (at < 0) {
       const added = batch.add(key, k);
-      return batch.parts[(added / KEYS_PER_GET) | 0].promise.then(pickers[added % KEYS_PER_GET]);
+      return batch.partOf(added).promise.then(pickers[batch.placeOf(added)]);
     }
     const promise = pending();
-    (batch.parts[(at / KEYS_PER_GET) | 0].repeats ??= []).push({
-      at: at % KEYS_PER_GET,
+    (batch.partOf(at).repeats ??= []).push({
+      at: batch.placeOf(at),
       resolve: resolveLast,
       reject: rejectLast,
     });
@@ -262,8 +262,8 @@ export class Reader {
       batches[index] = new Batch(KEYS_PER_GET);
       for (let p = 0; p < batch.parts.length; p++) {
         const part = batch.parts[p];
-        const keys = requestOf(batch.keys, p * KEYS_PER_GET);
-        const sent = requestOf(batch.sent, p * KEYS_PER_GET);
+        const keys = requestOf(batch.keys, p * batch.partSize);
+        const sent = requestOf(batch.sent, p * batch.partSize);
         this.#multiGet(
           "get",
           keys.length === 1 ? keys[0] : undefined,
