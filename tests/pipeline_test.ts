@@ -154,12 +154,12 @@ for (const protocol of ["text", "meta"] as const) {
     });
 
     test("a value read together with others is a string of its own: keeping it keeps none of the rest", async () => {
-      const client = new Client(server.server, { protocol });
-      const KEPT = "a value of 40 characters, kept for long.";
+      await using client = new Client(server.server, { protocol });
+      const value = "a value of 40 characters, kept for long.";
       const around = Array.from({ length: 30 }, (_, i) => `own:around:${i}`);
       await client.setMulti([
         ...around.map((key) => [key, "a".repeat(1000)] as const),
-        ["own:kept", KEPT],
+        ["own:kept", value],
       ]);
       // The kept key sits among 30 values of 1,000 bytes, all read from one reply.
       const asked = [...around.slice(0, 15), "own:kept", ...around.slice(15)];
@@ -172,8 +172,7 @@ for (const protocol of ["text", "meta"] as const) {
       }
       collectGarbage();
       const grown = process.memoryUsage().heapUsed - before;
-      client.close();
-      assert.ok(kept.every((value) => value === KEPT));
+      assert.ok(kept.every((one) => one === value));
       // Sharing its reply's text, each kept value would hold about 30 KB.
       assert.ok(grown < 2 * 2 ** 20, `300 short values hold ${(grown / 2 ** 20).toFixed(1)} MiB`);
     });
