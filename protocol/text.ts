@@ -254,7 +254,7 @@ export class TextReplyParser {
   /**
    * Makes a parser that refuses items larger than `maxValueSize` bytes and
    * reads the data of items flagged with one of `textFlags` as text;
-   * `asciiText`, when given, makes the texts of items read together.
+   * `asciiText`, when given, reads the texts of items read together.
    */
   constructor(maxValueSize: number, textFlags: readonly number[] = [], asciiText?: AsciiText) {
     this.#maxValueSize = maxValueSize;
@@ -493,10 +493,11 @@ export class TextReplyParser {
 
   /**
    * Gives the items waiting for text theirs, while `buf` still holds their
-   * blocks: one decoder call reads from the first block to the last, and
-   * when that is all ASCII each item's text is made from its part of it (a
-   * lone item's may be any valid UTF-8); otherwise each item gets a copy of
-   * its bytes.
+   * blocks. With an {@linkcode AsciiText}, blocks that are all ASCII are
+   * read straight into a string each. Otherwise one decoder call reads from
+   * the first block to the last: a lone item's text may be any valid UTF-8;
+   * when the run is all ASCII each item's text is made from its part of it;
+   * else each item gets a copy of its bytes.
    * Returns `undefined`, for the callers that return it next.
    */
   #readTexts(buf: Uint8Array): undefined {
@@ -505,22 +506,26 @@ export class TextReplyParser {
     const blocks = this.#blocks;
     const from = blocks[0];
     const to = blocks[blocks.length - 1];
-    const text = wholeText(buf, from, to);
-    if (text !== undefined && waiting.length === 1) {
-      waiting[0].text = text;
-    } else if (text !== undefined && text.length === to - from) {
-      // As many characters as bytes: all ASCII. Each item's text is a string
-      // of its own, not a slice: a caller keeping one value would keep the
-      // whole run alive through it.
-      const asciiText = this.#asciiText;
+    const ascii = this.#asciiText;
+    if (ascii && waiting.length > 1 && ascii.isAscii(buf, from, to)) {
       for (let i = 0; i < waiting.length; i++) {
-        const a = blocks[2 * i];
-        const b = blocks[2 * i + 1];
-        waiting[i].text = asciiText ? asciiText(buf, a, b) : ownSlice(text, a - from, b - from);
+        waiting[i].text = ascii.text(buf, blocks[2 * i], blocks[2 * i + 1]);
       }
     } else {
-      for (let i = 0; i < waiting.length; i++) {
-        waiting[i].value = copyOf(buf, blocks[2 * i], blocks[2 * i + 1]);
+      const text = wholeText(buf, from, to);
+      if (text !== undefined && waiting.length === 1) {
+        waiting[0].text = text;
+      } else if (text !== undefined && text.length === to - from) {
+        // As many characters as bytes: all ASCII. Each item's text is a
+        // string of its own, not a slice: a caller keeping one value would
+        // keep the whole run alive through it.
+        for (let i = 0; i < waiting.length; i++) {
+          waiting[i].text = ownSlice(text, blocks[2 * i] - from, blocks[2 * i + 1] - from);
+        }
+      } else {
+        for (let i = 0; i < waiting.length; i++) {
+          waiting[i].value = copyOf(buf, blocks[2 * i], blocks[2 * i + 1]);
+        }
       }
     }
     waiting.length = 0;
@@ -784,19 +789,29 @@ function wholeText(buf: Uint8Array, from: number, to: number): string | undefine
 }
 
 /**
- * Makes a string of its own of the ASCII bytes `bytes[from, to)`: one that
- * shares memory with no other string. Without one, the text decoder makes
- * the texts of items read together from the text of them all (see
- * {@linkcode ownSlice}); a runtime with a faster way of its own passes one.
+ * A runtime's native way to read ASCII bytes into strings, for the values
+ * the text decoder reads together: `isAscii` tells whether `bytes[from,
+ * to)` is all ASCII, and `text` makes those bytes a string of its own (one
+ * that shares memory with no other string), so that each value is copied
+ * out of the reply once. Without one, the decoder reads the run of values
+ * as one string and copies each value out of it (see {@linkcode ownSlice}).
  *
  * @example
  * ```ts
  * import type { AsciiText } from "./text.ts";
- * const viaDecoder: AsciiText = (bytes, from, to) =>
- *   new TextDecoder().decode(bytes.subarray(from, to));
+ * const decoder = new TextDecoder();
+ * const viaDecoder: AsciiText = {
+ *   isAscii: (bytes, from, to) => bytes.subarray(from, to).every((b) => b < 0x80),
+ *   text: (bytes, from, to) => decoder.decode(bytes.subarray(from, to)),
+ * };
  * ```
  */
-export type AsciiText = (bytes: Uint8Array, from: number, to: number) => string;
+export interface AsciiText {
+  /** Whether `bytes[from, to)` is all ASCII. */
+  isAscii(bytes: Uint8Array, from: number, to: number): boolean;
+  /** The ASCII bytes `bytes[from, to)` as a string of its own. */
+  text(bytes: Uint8Array, from: number, to: number): string;
+}
 
 /**
  * `text[from, to)` as a string that does not keep `text` alive. V8 and

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Status } from "../protocol/status.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
 import type { SentKey } from "../protocol/keys.ts";
-import { type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
+import { type AsciiText, type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 
 /** UTF-8 bytes of a string. */
@@ -36,6 +36,8 @@ export interface FeedOptions {
   textFlags?: readonly number[];
   /** The keys a multi-key get asked for, in order. */
   keys?: readonly SentKey[];
+  /** A runtime's way of reading ASCII bytes into strings, for a text decoder. */
+  asciiText?: AsciiText;
 }
 
 /**
@@ -46,9 +48,11 @@ export function feed(
   expects: Expect[],
   stream: Uint8Array,
   cuts: number[],
-  { max = 1 << 20, binary = false, textFlags = [], keys }: FeedOptions = {},
+  { max = 1 << 20, binary = false, textFlags = [], keys, asciiText }: FeedOptions = {},
 ): Reply[] {
-  const parser = binary ? new BinaryReplyParser(max) : new TextReplyParser(max, textFlags);
+  const parser = binary
+    ? new BinaryReplyParser(max)
+    : new TextReplyParser(max, textFlags, asciiText);
   const replies: Reply[] = [];
   let buffer = new Uint8Array(0);
   let last = 0;

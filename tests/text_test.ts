@@ -3,10 +3,13 @@
  * reply split at every byte offset.
  */
 import assert from "node:assert/strict";
+import process from "node:process";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
 import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
-import type { Item, Reply } from "../protocol/text.ts";
+import type { AsciiText, Item, Reply } from "../protocol/text.ts";
+import { asciiTextFor, runtime } from "../transport/mod.ts";
+import { collectGarbage } from "./gc.ts";
 import type { SentKey } from "../protocol/keys.ts";
 import {
   encodeArith,
@@ -169,31 +172,83 @@ describe("text reply decoder", () => {
     ]);
   });
 
-  test("items with a text flag carry ASCII data as text; others keep their bytes", () => {
-    const stream = bytes("VALUE a 16 1\r\nx\r\nVALUE b 0 2\r\nyz\r\nVALUE c 16 0\r\n\r\nEND\r\n");
-    const [reply] = feed(["values"], stream, [], { textFlags: [16] });
-    assert.deepEqual(reply.items!.map((i) => [text(i.key), i.text, text(i.value)]), [
-      ["a", "x", ""],
-      ["b", undefined, "yz"],
-      ["c", "", ""],
-    ]);
+  // Each runtime's native ASCII reader, and the decoder's own way without one.
+  const readers: [string, AsciiText | undefined][] = [["the decoder's own way", undefined]];
+  if (asciiTextFor(runtime)) readers.push([`${runtime}'s reader`, asciiTextFor(runtime)]);
+  for (const [way, asciiText] of readers) {
+    test(`items with a text flag carry ASCII data as text; others keep their bytes (${way})`, () => {
+      const stream = bytes("VALUE a 16 1\r\nx\r\nVALUE b 0 2\r\nyz\r\nVALUE c 16 0\r\n\r\nEND\r\n");
+      const [reply] = feed(["values"], stream, [], { textFlags: [16], asciiText });
+      assert.deepEqual(reply.items!.map((i) => [text(i.key), i.text, text(i.value)]), [
+        ["a", "x", ""],
+        ["b", undefined, "yz"],
+        ["c", "", ""],
+      ]);
+    });
+
+    test(`text items read together that are not all ASCII keep their bytes, however the reply is split (${way})`, () => {
+      const values = ["plain", "café", "\u{1F600}", "", "ascii again", "\uFFFD"];
+      const stream = bytes(
+        values.map((v, i) => `VALUE k${i} 16 ${bytes(v).length}\r\n${v}\r\n`).join("") + "END\r\n",
+      );
+      const read = (item: Item) => item.text ?? text(item.value);
+      for (let at = 0; at <= stream.length; at++) {
+        const [reply] = feed(["values"], stream, [at], { textFlags: [16], asciiText });
+        assert.deepEqual(reply.items!.map(read), values, `split at ${at}`);
+        for (const item of reply.items!) {
+          if (item.text !== undefined) assert.equal(item.value.length, 0);
+        }
+      }
+      const [whole] = feed(["values"], stream, [], { textFlags: [16], asciiText });
+      assert.ok(whole.items!.every((item) => item.text === undefined));
+    });
+
+    test(`values read together are strings of their own: keeping one keeps none of the reply (${way})`, () => {
+      const kept = "a value of 40 characters, kept for long.";
+      const values = Array.from({ length: 31 }, (_, i) => i === 15 ? kept : "a".repeat(2000));
+      const stream = bytes(
+        values.map((v, i) => `VALUE k${i} 16 ${v.length}\r\n${v}\r\n`).join("") + "END\r\n",
+      );
+      const parser = new TextReplyParser(1 << 20, [16], asciiText);
+      parser.parse("values", stream, 0, stream.length);
+      collectGarbage();
+      const before = process.memoryUsage().heapUsed;
+      const all: unknown[] = [];
+      for (let round = 0; round < 300; round++) {
+        // A fresh copy of the reply each time, as a socket read would be.
+        const reply = parser.parse("values", stream.slice(), 0, stream.length);
+        all.push(reply!.items![15].text);
+      }
+      collectGarbage();
+      const grown = process.memoryUsage().heapUsed - before;
+      assert.ok(all.every((one) => one === kept));
+      // Sharing the reply's text, each kept value would hold about 60 KB: 17 MiB.
+      assert.ok(grown < 6 * 2 ** 20, `300 short values hold ${(grown / 2 ** 20).toFixed(1)} MiB`);
+    });
+  }
+
+  test("a runtime's ASCII reader reads each value of an all-ASCII run from its own bytes", () => {
+    const calls: string[] = [];
+    const asciiText: AsciiText = {
+      isAscii(bytes, from, to) {
+        calls.push(`isAscii ${from}-${to}`);
+        return bytes.subarray(from, to).every((b) => b < 0x80);
+      },
+      text(bytes, from, to) {
+        calls.push(`text ${from}-${to}`);
+        return text(bytes.subarray(from, to));
+      },
+    };
+    const stream = bytes("VALUE a 16 2\r\nxy\r\nVALUE b 16 3\r\nzzz\r\nEND\r\n");
+    const [reply] = feed(["values"], stream, [], { textFlags: [16], asciiText });
+    assert.deepEqual(reply.items!.map((i) => i.text), ["xy", "zzz"]);
+    // The run is from the first value's first byte to the last value's last.
+    assert.deepEqual(calls, ["isAscii 14-35", "text 14-16", "text 32-35"]);
   });
 
-  test("text items read together that are not all ASCII keep their bytes, however the reply is split", () => {
-    const values = ["plain", "café", "\u{1F600}", "", "ascii again", "\uFFFD"];
-    const stream = bytes(
-      values.map((v, i) => `VALUE k${i} 16 ${bytes(v).length}\r\n${v}\r\n`).join("") + "END\r\n",
-    );
-    const read = (item: Item) => item.text ?? text(item.value);
-    for (let at = 0; at <= stream.length; at++) {
-      const [reply] = feed(["values"], stream, [at], { textFlags: [16] });
-      assert.deepEqual(reply.items!.map(read), values, `split at ${at}`);
-      for (const item of reply.items!) {
-        if (item.text !== undefined) assert.equal(item.value.length, 0);
-      }
-    }
-    const [whole] = feed(["values"], stream, [], { textFlags: [16] });
-    assert.ok(whole.items!.every((item) => item.text === undefined));
+  test("Deno, Bun and Node read ASCII natively, in the text decoder", () => {
+    for (const name of ["deno", "bun", "node"] as const) assert.ok(asciiTextFor(name), name);
+    assert.equal(asciiTextFor("workers"), undefined);
   });
 
   test("a text item read on its own is text when it is valid UTF-8 without U+FFFD", () => {

@@ -5,7 +5,8 @@
  */
 import { Status } from "../protocol/status.ts";
 import type { AsciiText } from "../protocol/text.ts";
-import { bunAsciiText, connectBun } from "./bun.ts";
+import { nativeAsciiText } from "./ascii.ts";
+import { connectBun } from "./bun.ts";
 import { connectDeno } from "./deno.ts";
 import { connectNode } from "./node.ts";
 import { type Connector, SocketFailure } from "./types.ts";
@@ -74,9 +75,11 @@ export function connectorFor(runtime: Runtime): Connector {
 export const defaultConnector: Connector = connectorFor(runtime);
 
 /**
- * How the text decoder makes strings of their own of ASCII bytes on a
- * runtime (see {@linkcode AsciiText}); `undefined` where its own way does.
+ * How the text decoder reads ASCII bytes into strings on a runtime (see
+ * {@linkcode AsciiText}); `undefined` where its own way does.
  */
 export function asciiTextFor(runtime: Runtime): AsciiText | undefined {
-  return runtime === "bun" ? bunAsciiText : undefined;
+  return runtime === "deno" || runtime === "bun" || runtime === "node"
+    ? nativeAsciiText
+    : undefined;
 }
