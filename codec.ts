@@ -86,7 +86,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The default serializer: pylibmc's flags, as in the table above. */
 export const pylibmcSerializer: Serializer = Object.freeze({
-  serialize: (value: unknown): Encoded => serializeWith(value, (text) => utf8.encode(text)),
+  serialize: (value: unknown): Encoded =>
+    formBytes(pylibmcForm(value), (text) => utf8.encode(text)),
 
   deserialize(bytes: Uint8Array, flags: number): unknown {
     if (!TEXT_FLAGS.includes(flags)) return bytes;
@@ -131,12 +132,11 @@ function pylibmcForm(value: unknown): Form {
 }
 
 /**
- * pylibmc's serialization, with `encode` for text: the client's own codec
+ * A pylibmc form as bytes, with `encode` for text: the client's own codec
  * passes one that writes into shared buffers (see protocol/slab.ts), whose
  * bytes it only sends.
  */
-function serializeWith(value: unknown, encode: (text: string) => Uint8Array): Encoded {
-  const form = pylibmcForm(value);
+function formBytes(form: Form, encode: (text: string) => Uint8Array): Encoded {
   return "text" in form ? { bytes: encode(form.text), flags: form.flags } : form;
 }
 
@@ -283,9 +283,10 @@ export class Codec {
   prepare(value: unknown): Encoded | { data: string | Uint8Array; flags: number } {
     if (this.#serializer !== pylibmcSerializer) return this.serialize(value);
     const form = pylibmcForm(value);
-    if (!("text" in form)) return form;
-    if (form.text.length <= this.#textUpTo) return { data: form.text, flags: form.flags };
-    return { bytes: encodeText(form.text), flags: form.flags };
+    if ("text" in form && form.text.length <= this.#textUpTo) {
+      return { data: form.text, flags: form.flags };
+    }
+    return formBytes(form, encodeText);
   }
 
   /** Whether `encode` may need to wait (it does only to compress). */
@@ -296,7 +297,7 @@ export class Codec {
   /** Serializes a value; throws TypeError for one it cannot store. */
   serialize(value: unknown): Encoded {
     const encoded = this.#serializer === pylibmcSerializer
-      ? serializeWith(value, encodeText)
+      ? formBytes(pylibmcForm(value), encodeText)
       : this.#serializer.serialize(value);
     if (
       !(encoded?.bytes instanceof Uint8Array) ||

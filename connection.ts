@@ -30,7 +30,7 @@ export interface ConnectionOptions {
   maxValueSize: number;
   /** Flags of items whose data the text decoder reads as text (see TextReplyParser). */
   textFlags?: readonly number[];
-  /** How the text decoder makes strings of the text of items read together. */
+  /** How the text decoder reads ASCII bytes into strings (see AsciiText). */
   asciiText?: AsciiText;
   /** Opens sockets. */
   connector: Connector;
