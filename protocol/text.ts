@@ -493,11 +493,12 @@ export class TextReplyParser {
 
   /**
    * Gives the items waiting for text theirs, while `buf` still holds their
-   * blocks. With an {@linkcode AsciiText}, blocks that are all ASCII are
-   * read straight into a string each. Otherwise one decoder call reads from
-   * the first block to the last: a lone item's text may be any valid UTF-8;
-   * when the run is all ASCII each item's text is made from its part of it;
-   * else each item gets a copy of its bytes.
+   * blocks. A run of several values that is all ASCII is read once: with an
+   * {@linkcode AsciiText}, straight into a string per value; without one,
+   * by one decoder call from the first block to the last, each value's text
+   * made from its part of it. Any other value (one read alone, or one of a
+   * run that is not all ASCII) is decoded from its own bytes: it is text
+   * when it is valid UTF-8 without U+FFFD, else it keeps a copy of its bytes.
    * Returns `undefined`, for the callers that return it next.
    */
   #readTexts(buf: Uint8Array): undefined {
@@ -507,25 +508,23 @@ export class TextReplyParser {
     const from = blocks[0];
     const to = blocks[blocks.length - 1];
     const ascii = this.#asciiText;
+    const run = waiting.length === 1 || ascii ? undefined : wholeText(buf, from, to);
     if (ascii && waiting.length > 1 && ascii.isAscii(buf, from, to)) {
       for (let i = 0; i < waiting.length; i++) {
         waiting[i].text = ascii.text(buf, blocks[2 * i], blocks[2 * i + 1]);
       }
+    } else if (run !== undefined && run.length === to - from) {
+      // As many characters as bytes: all ASCII. Each item's text is a
+      // string of its own, not a slice: a caller keeping one value would
+      // keep the whole run alive through it.
+      for (let i = 0; i < waiting.length; i++) {
+        waiting[i].text = ownSlice(run, blocks[2 * i] - from, blocks[2 * i + 1] - from);
+      }
     } else {
-      const text = wholeText(buf, from, to);
-      if (text !== undefined && waiting.length === 1) {
-        waiting[0].text = text;
-      } else if (text !== undefined && text.length === to - from) {
-        // As many characters as bytes: all ASCII. Each item's text is a
-        // string of its own, not a slice: a caller keeping one value would
-        // keep the whole run alive through it.
-        for (let i = 0; i < waiting.length; i++) {
-          waiting[i].text = ownSlice(text, blocks[2 * i] - from, blocks[2 * i + 1] - from);
-        }
-      } else {
-        for (let i = 0; i < waiting.length; i++) {
-          waiting[i].value = copyOf(buf, blocks[2 * i], blocks[2 * i + 1]);
-        }
+      for (let i = 0; i < waiting.length; i++) {
+        const text = wholeText(buf, blocks[2 * i], blocks[2 * i + 1]);
+        if (text === undefined) waiting[i].value = copyOf(buf, blocks[2 * i], blocks[2 * i + 1]);
+        else waiting[i].text = text;
       }
     }
     waiting.length = 0;
