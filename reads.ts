@@ -125,8 +125,8 @@ export class Reader {
         let i = item.index === undefined ? undefined : at[item.index];
         if (i === undefined) {
           // An item out of order names its key: find it by name.
-          strays ??= new Map(all.map((name, position) => [name, position]));
-          i = strays.get(decodeKey(item.key).slice(this.#keys.prefix.length));
+          strays ??= this.#positions(all);
+          i = strays.get(decodeKey(item.key));
           if (i === undefined) continue;
         }
         const key = all[i];
@@ -284,36 +284,37 @@ export class Reader {
    */
   #deliver(part: Part, keys: string[], items: Item[]): void {
     const outcomes: unknown[] = new Array(keys.length);
-    let strays = false;
+    // The item at each place, kept only for callers who asked again.
+    const found: Item[] | undefined = part.repeats && new Array(keys.length);
+    let strays: Map<string, number> | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      if (item.index === undefined) strays = true;
-      else outcomes[item.index] = this.#outcome(item, keys[item.index]);
-    }
-    if (strays) {
-      // Items out of order name their keys: place them by name.
-      for (let at = 0; at < keys.length; at++) {
-        const item = outcomes[at] === undefined ? this.#itemAt(items, keys, at) : undefined;
-        if (item) outcomes[at] = this.#outcome(item, keys[at]);
+      let at = item.index;
+      if (at === undefined) {
+        // An item out of order names its key: find its place by name.
+        strays ??= this.#positions(keys);
+        at = strays.get(decodeKey(item.key));
+        if (at === undefined) continue;
       }
+      outcomes[at] = this.#outcome(item, keys[at]);
+      if (found) found[at] = item;
     }
-    if (part.repeats) this.#giveRepeats(part.repeats, keys, items);
+    if (part.repeats) this.#giveRepeats(part.repeats, keys, found!);
     part.resolve(outcomes);
   }
 
   /** Gives each caller who asked for a key again a value of its own, decoded again. */
-  #giveRepeats(repeats: Repeat[], keys: string[], items: Item[]): void {
+  #giveRepeats(repeats: Repeat[], keys: string[], found: Item[]): void {
     for (const repeat of repeats) {
-      const item = this.#itemAt(items, keys, repeat.at);
+      const item = found[repeat.at];
       this.#give(keys[repeat.at], item && { ...item, value: item.value.slice() }, repeat);
     }
   }
 
-  /** The item that answers the key at `at`: by its index, or else by its name. */
-  #itemAt(items: Item[], keys: string[], at: number): Item | undefined {
-    const name = this.#keys.prefix + keys[at];
-    return items.find((item) => item.index === at) ??
-      items.find((item) => item.index === undefined && decodeKey(item.key) === name);
+  /** The place of each of `keys` by the name it is sent with, which an item out of order names. */
+  #positions(keys: readonly string[]): Map<string, number> {
+    const prefix = this.#keys.prefix;
+    return new Map(keys.map((key, at) => [prefix + key, at]));
   }
 
   /**

@@ -132,6 +132,36 @@ describe("faults on the connection", () => {
   });
 });
 
+describe("replies out of the order asked", () => {
+  let server: Memcached;
+  let relay: Relay;
+
+  before(async () => {
+    server = await startMemcached();
+    relay = await startRelay(server.server);
+    relay.set("up", { kind: "reverseGets" });
+    await using seeder = new Client(server.server);
+    await seeder.setMulti(KEYS.map((key) => [`app:${key}`, key] as const));
+  });
+  after(async () => {
+    await relay?.close();
+    await server?.stop();
+  });
+
+  test("getMulti finds each reply's key by name, under the client's prefix", async () => {
+    await using client = new Client(relay.server, { keyPrefix: "app:", protocol: "text" });
+    const hits = await client.getMulti([...KEYS, "fault:missing"]);
+    assert.deepEqual([...hits], KEYS.map((key) => [key, key]));
+  });
+
+  test("batched gets each receive their own key's value, a key asked twice included", async () => {
+    await using client = new Client(relay.server, { keyPrefix: "app:", protocol: "text" });
+    const asked = [...KEYS, KEYS[3], "fault:missing", KEYS[40]];
+    const values = await Promise.all(asked.map((key) => client.get(key)));
+    assert.deepEqual(values, asked.map((key) => key === "fault:missing" ? undefined : key));
+  });
+});
+
 describe("faults on the server", () => {
   test("a server killed mid-pipeline fails every waiting call, and serves again once restarted", async () => {
     const server = await startMemcached();

@@ -1,7 +1,7 @@
 /**
  * A loopback TCP relay between the client and a real memcached that can
  * delay, stall, drop, truncate, corrupt or reset traffic in either
- * direction, for fault tests.
+ * direction, for fault tests, or make multi-key gets answer out of order.
  *
  * @module
  */
@@ -19,7 +19,14 @@ export type Fault =
   | { kind: "truncate"; bytes: number }
   | { kind: "corrupt" }
   | { kind: "reset" }
-  | { kind: "drop" };
+  | { kind: "drop" }
+  /**
+   * Asks for the keys of each text `get` in reverse order, as a proxy that
+   * gathers them from several servers may answer: the replies come out of
+   * the order asked. Each request must arrive in one chunk, as small ones do
+   * on loopback.
+   */
+  | { kind: "reverseGets" };
 
 /** A running relay. */
 export interface Relay {
@@ -71,6 +78,8 @@ export async function startRelay(target: string): Promise<Relay> {
         case "drop":
           from.end();
           return void to.end();
+        case "reverseGets":
+          return void to.write(reverseGets(chunk));
       }
     });
     from.on("end", () => to.end());
@@ -114,4 +123,12 @@ export async function startRelay(target: string): Promise<Relay> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** `chunk` with the keys of each `get` line in reverse order. */
+function reverseGets(chunk: Uint8Array): Uint8Array {
+  const lines = new TextDecoder().decode(chunk).split("\r\n").map((line) =>
+    line.startsWith("get ") ? `get ${line.slice(4).split(" ").reverse().join(" ")}` : line
+  );
+  return new TextEncoder().encode(lines.join("\r\n"));
 }
