@@ -7,6 +7,7 @@
 import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
 import { Cluster } from "./cluster/mod.ts";
+import type { ServerHealth } from "./cluster/health.ts";
 import { parseServer } from "./cluster/servers.ts";
 import { errorFor, InvalidArguments, NoServers, NotSupportedError } from "./errors.ts";
 import {
@@ -19,6 +20,7 @@ import {
   integer,
   MAX_TTL,
   millis,
+  retryPolicy,
   type StoreOptions,
 } from "./options.ts";
 import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
@@ -109,6 +111,7 @@ const CLIENT_OPTIONS = [
   "username",
   "password",
   "tls",
+  "retry",
 ] as const;
 
 /**
@@ -231,6 +234,7 @@ export class Client {
       replicated: this.#replicated,
       binaryKeys: this.#binaryKeys,
       onCommand: options.onCommand,
+      retry: retryPolicy(options.retry),
     });
     this.#reader = new Reader(this.#router, this.#codec, {
       prefix: this.#prefix,
@@ -248,6 +252,21 @@ export class Client {
     const index = this.#router.cluster.indexFor(this.#key(key, "serverFor"));
     if (index < 0) throw noServer("serverFor", key);
     return this.#router.cluster.names[index];
+  }
+
+  /**
+   * Each server's health: its state (`"up"`, `"down"`: failed recently, its
+   * keys fail fast with ServerDown; `"ejected"`: out of the placement, its
+   * keys served by the others), its failures in a row, until when it is
+   * left alone, and its last error.
+   *
+   * @example
+   * ```ts ignore
+   * for (const s of client.health()) if (s.state !== "up") console.warn(s.server, s.lastError?.message);
+   * ```
+   */
+  health(): ServerHealth[] {
+    return this.#router.cluster.health();
   }
 
   /** A new client with the same servers and options and connections of its own (pylibmc's `clone`). */

@@ -5,12 +5,18 @@
  *
  * @module
  */
-import { type Error, errorFor, TlsError } from "./errors.ts";
+import { consequence, type Error, errorFor, TlsError } from "./errors.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Status } from "./protocol/status.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
-import type { SentKey } from "./protocol/keys.ts";
-import { type AsciiText, type Expect, type Reply, TextReplyParser } from "./protocol/text.ts";
+import { sameKey, type SentKey } from "./protocol/keys.ts";
+import {
+  type AsciiText,
+  decodeKey,
+  type Expect,
+  type Reply,
+  TextReplyParser,
+} from "./protocol/text.ts";
 import { ByteWriter } from "./protocol/writer.ts";
 import {
   type Address,
@@ -20,6 +26,7 @@ import {
   type SocketFailure,
   type SocketOptions,
   type TlsOptions,
+  unrefTimer,
 } from "./transport/mod.ts";
 
 /** How a connection behaves. */
@@ -37,18 +44,23 @@ export interface ConnectionOptions {
   /** TCP settings of new sockets. */
   socket: SocketOptions;
   /**
-   * Milliseconds after which an unanswered oldest request means the server
-   * is stuck: the socket is closed and replaced (the client's `timeout`).
+   * Milliseconds without a byte from the server, while requests are
+   * outstanding, after which the server counts as failed: the socket is
+   * closed and replaced (the client's `timeout`), whatever the requests' own
+   * deadlines.
    */
   stallTimeout: number;
   /** Called whenever the connection has nothing queued or in flight any more. */
   onIdle?: (connection: Connection) => void;
   /**
-   * Told of each request's outcome as it settles, before its caller is:
-   * the reply (whatever its status), or else the error it failed with. The
-   * `hello` is not reported: it is the connection's own.
+   * Told when the connection meets a failure that counts against the server
+   * (see `consequence` in errors.ts): a connect that failed or timed out, a
+   * socket that broke, or a server silent for `stallTimeout`. A caller's
+   * own deadline or abort is never one.
    */
-  onSettled?: (spec: RequestSpec, reply: Reply | undefined, err: unknown) => void;
+  onFailure?: (err: Error) => void;
+  /** Told when a new socket receives its first reply: the server answers. */
+  onAnswered?: () => void;
   /** Whether replies are binary-protocol packets rather than text. */
   binary?: boolean;
   /** A request sent first on every new socket, before any other. */
@@ -125,8 +137,6 @@ interface Pending {
   sentAt?: number;
   /** Whether the caller gave up on it after it was written. */
   abandoned?: boolean;
-  /** The connection's own login: its outcome is not reported to `onSettled`. */
-  own?: boolean;
 }
 
 /**
@@ -135,9 +145,14 @@ interface Pending {
  *
  * An abandoned request (timed out or aborted) keeps its place in the
  * in-flight queue so that its reply, when it comes, is read and dropped: no
- * later request can receive it. When the oldest request goes unanswered for
- * the whole `stallTimeout`, the server is not answering, and the socket is
- * closed and replaced.
+ * later request can receive it. When requests are outstanding and no byte
+ * arrives for the whole `stallTimeout`, the server is not answering: the
+ * socket is closed and replaced, and the failure is reported. A reply that
+ * cannot be trusted (garbled, or for another request) resets the socket at
+ * once; requests not yet written wait for the next one.
+ *
+ * While nothing is queued or in flight, neither the socket nor a timer
+ * keeps the process alive.
  */
 export class Connection {
   /** The server's name in errors: `host:port` or the socket path. */
@@ -161,6 +176,12 @@ export class Connection {
   /** {@linkcode #flush}, bound once rather than wrapped in a closure per request. */
   readonly #flushNow = () => this.#flush();
   #closed = false;
+  /** When the server was last heard from, or the oldest outstanding request written. */
+  #quietSince = 0;
+  /** Whether the socket keeps the process alive (while requests are outstanding). */
+  #held = false;
+  /** Whether the current socket has received a reply. */
+  #answered = false;
   readonly #abandonedKeys = new Map<string, number>();
   /** The socket whose hello is not answered yet: nothing else is written to it until then. */
   #greeting?: Socket;
@@ -219,6 +240,7 @@ export class Connection {
     if (deadline < this.#timerAt) this.#arm(deadline);
     if (spec.signal) this.#watch(p, spec.signal);
     this.#queued.push(p);
+    if (!this.#held) this.#hold(true);
     this.#schedule();
     return promise;
   }
@@ -253,6 +275,14 @@ export class Connection {
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, at - Date.now()));
+    // An outstanding request keeps the process alive through its socket.
+    unrefTimer(this.#timer);
+  }
+
+  /** Lets the socket keep the process alive, or not. */
+  #hold(held: boolean): void {
+    this.#held = held;
+    this.#socket?.setRef?.(held);
   }
 
   #disarm(): void {
@@ -261,18 +291,32 @@ export class Connection {
     this.#timerAt = Infinity;
   }
 
-  /** Expires every request past its deadline, then waits for the next deadline. */
+  /**
+   * Expires every request past its deadline, resets a socket whose server
+   * has been silent for `stallTimeout`, then waits for the next of these.
+   */
   #tick(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = Date.now();
-    // Expiring a request can reset the connection, which ends the others:
-    // whatever is still not done afterwards sets the next deadline.
     const pending = [...this.#queued, ...this.#inflight.slice(this.#head)];
     for (const p of pending) if (p.state !== DONE && p.deadline <= now) this.#expire(p);
-    let next = Infinity;
+    const stall = this.#stallAt();
+    if (stall <= now) {
+      const ms = this.#options.stallTimeout;
+      this.#fail(Status.TIMEOUT, `connection reset: no reply from the server for ${ms} ms`);
+      if (this.#queued.length) this.#schedule();
+    }
+    let next = this.#stallAt();
     for (const p of pending) if (p.state !== DONE && p.deadline < next) next = p.deadline;
     if (next < Infinity) this.#arm(next);
+  }
+
+  /** When the server's silence makes it failed: Infinity while nothing is outstanding. */
+  #stallAt(): number {
+    return this.#socket && this.#head < this.#inflight.length
+      ? this.#quietSince + this.#options.stallTimeout
+      : Infinity;
   }
 
   #schedule(): void {
@@ -293,6 +337,7 @@ export class Connection {
     const w = this.#writer;
     w.reset();
     const now = Date.now();
+    if (this.#head === this.#inflight.length) this.#quietSince = now;
     let sent = 0;
     const queued = this.#queued;
     for (let i = 0; i < queued.length; i++) {
@@ -309,6 +354,10 @@ export class Connection {
     }
     this.#queued = sent === this.#queued.length ? [] : this.#queued.slice(sent);
     if (w.length === 0) return;
+    // Requests with the usual timeout have deadlines before this; a shorter
+    // one of their own does not hide the server's silence.
+    const stall = this.#stallAt();
+    if (stall < this.#timerAt) this.#arm(stall);
     this.#writing = true;
     socket.write(w.view()).then(
       () => {
@@ -317,7 +366,9 @@ export class Connection {
       },
       (failure: SocketFailure) => {
         this.#writing = false;
-        if (socket === this.#socket) this.#reset(failure.status, failure.message, failure.cause);
+        if (socket === this.#socket) {
+          this.#fail(failure.status, failure.message, failure.cause, false, failure.unsent);
+        }
         if (this.#queued.length) this.#schedule();
       },
     );
@@ -330,11 +381,11 @@ export class Connection {
     const timer = this.#connectTimer = setTimeout(() => {
       timedOut = true;
       this.#connecting = false;
-      this.#failQueued(
-        Status.TIMEOUT,
-        `could not connect within ${this.#options.connectTimeout} ms`,
-      );
+      const why = `could not connect within ${this.#options.connectTimeout} ms`;
+      this.#report(Status.TIMEOUT, why);
+      this.#failQueued(Status.TIMEOUT, why);
     }, this.#options.connectTimeout);
+    unrefTimer(timer);
     let socket: Socket | undefined;
     const address = this.#address;
     const tls = address.kind === "tcp" && (address.tls || this.#options.tls)
@@ -347,7 +398,9 @@ export class Connection {
       closed: (failure) => {
         if (socket !== this.#socket) return;
         const head = this.#inflight[this.#head];
-        if (!failure && head?.spec.refusable && this.#tailLength === 0 && this.#parser.idle) {
+        const refused = !failure && head?.spec.refusable && this.#tailLength === 0 &&
+          this.#parser.idle;
+        if (refused) {
           this.#shift();
           this.#settle(
             head,
@@ -359,12 +412,13 @@ export class Connection {
             ),
           );
         }
-        this.#reset(
-          failure?.status ?? Status.CONNECTION_FAILURE,
-          failure?.message ?? "connection closed by the server",
-          failure?.cause,
-          failure?.tls,
-        );
+        const status = failure?.status ?? Status.CONNECTION_FAILURE;
+        const why = failure?.message ?? "connection closed by the server";
+        // A proxy refusing a command closes a healthy connection, and a server
+        // may close an idle one: neither is a failure. A reconnect that
+        // fails is.
+        if (refused || this.#head === this.#inflight.length) this.#reset(status, why);
+        else this.#fail(status, why, failure?.cause, failure?.tls, failure?.unsent);
         if (this.#queued.length) this.#schedule();
       },
     }, tls ? { ...this.#options.socket, tls } : this.#options.socket).then(
@@ -374,6 +428,8 @@ export class Connection {
         this.#connecting = false;
         socket = opened;
         this.#socket = opened;
+        this.#answered = false;
+        opened.setRef?.(this.#held);
         if (this.#options.hello) this.#greet(this.#options.hello, opened);
         this.#schedule();
       },
@@ -381,6 +437,7 @@ export class Connection {
         clearTimeout(timer);
         if (timedOut) return;
         this.#connecting = false;
+        this.#report(failure.status, failure.message, failure.cause, failure.tls);
         this.#failQueued(failure.status, failure.message, failure.cause, failure.tls);
       },
     );
@@ -407,14 +464,13 @@ export class Connection {
       spec,
       state: QUEUED,
       deadline,
-      own: true,
       resolve: (reply) => {
         const failure = hello.check(reply);
         if (failure && socket === this.#socket) {
           this.#greeting = undefined;
           this.#hello = undefined;
           this.#failQueued(failure.status, failure.detail);
-          return this.#reset(failure.status, failure.detail);
+          return this.#fail(failure.status, failure.detail);
         }
         answered();
       },
@@ -426,6 +482,7 @@ export class Connection {
   }
 
   #onData(chunk: Uint8Array): void {
+    this.#quietSince = Date.now();
     let buf = chunk;
     let end = chunk.length;
     if (this.#tailLength > 0) {
@@ -443,24 +500,22 @@ export class Connection {
       start += this.#parser.used;
       if (!reply) break;
       this.#shift();
-      if (
-        p.spec.opaque !== undefined && reply.meta && reply.meta.flags.O !== p.spec.opaque
-      ) {
+      if (!this.#answered) {
+        this.#answered = true;
+        this.#options.onAnswered?.();
+      }
+      const stranger = strangerIn(p.spec, reply);
+      if (stranger) {
         reply.status = Status.PROTOCOL_ERROR;
-        reply.line =
-          `reply for opaque ${reply.meta.flags.O} to a request with opaque ${p.spec.opaque}`;
+        reply.line = stranger;
       }
       if (reply.status === Status.PROTOCOL_ERROR) {
         this.#settle(p, undefined, this.#error(p.spec, Status.PROTOCOL_ERROR, reply.line));
-        return this.#reset(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);
+        return this.#fail(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);
       }
       this.#settle(p, reply);
-      if (reply.status === Status.AUTH_FAILURE) {
-        // memcached serves nothing more on a connection it refused.
-        return this.#reset(
-          Status.AUTH_FAILURE,
-          `the server refused this connection: ${reply.line}`,
-        );
+      if (!consequence(reply.status).reusable) {
+        return this.#fail(reply.status, `the server refused this connection: ${reply.line}`);
       }
     }
     if (buf === this.#tail) {
@@ -473,7 +528,9 @@ export class Connection {
   }
 
   #checkIdle(): void {
-    if (this.load === 0 && !this.#closed) this.#options.onIdle?.(this);
+    if (this.load !== 0) return;
+    if (this.#held) this.#hold(false);
+    if (!this.#closed) this.#options.onIdle?.(this);
   }
 
   /** Appends `bytes[from, to)` to the unparsed tail. */
@@ -505,24 +562,15 @@ export class Connection {
     }
   }
 
+  /**
+   * Fails a request past its deadline like an aborted one: it keeps its
+   * place until its reply comes, so that it fails nothing behind it. Whether
+   * the server is stuck is the connection's to tell, from its silence.
+   */
   #expire(p: Pending): void {
     const ms = p.spec.timeout;
-    // Only an oldest request unanswered for the connection's full timeout
-    // shows that the server is stuck; a request with a shorter timeout of its
-    // own is abandoned like an aborted one, so that it does not fail the
-    // requests behind it.
-    const oldest = this.#inflight[this.#head];
-    const stuck = oldest?.sentAt !== undefined &&
-      ((oldest === p && ms >= this.#options.stallTimeout) ||
-        Date.now() - oldest.sentAt >= this.#options.stallTimeout);
-    this.#abandon(p, this.#error(p.spec, Status.TIMEOUT, `no reply within ${ms} ms`));
-    if (stuck) {
-      this.#reset(
-        Status.TIMEOUT,
-        `connection reset: the server did not answer an earlier request within ${ms} ms`,
-      );
-      if (this.#queued.length) this.#schedule();
-    }
+    const what = p.state === QUEUED && !this.#socket ? "no connection" : "no reply";
+    this.#abandon(p, this.#error(p.spec, Status.TIMEOUT, `${what} within ${ms} ms`));
   }
 
   /** Rejects a request the caller gave up on, remembering its key while its reply is due. */
@@ -543,9 +591,61 @@ export class Connection {
     if (p.state === DONE) return;
     p.state = DONE;
     if (p.onAbort) p.spec.signal?.removeEventListener("abort", p.onAbort);
-    if (!p.own) this.#options.onSettled?.(p.spec, reply, err);
     if (reply) p.resolve(reply);
     else p.reject(err);
+  }
+
+  /**
+   * Closes the socket after a failure of `status`, and tells the owner when
+   * it counts against the server. With `unsent`, the last write never left
+   * (Workers refuse I/O on a socket another request opened): its requests
+   * go back to the queue for the next socket, and nothing is counted.
+   */
+  #fail(
+    status: Status,
+    detail: string,
+    cause?: unknown,
+    tls = false,
+    unsent = false,
+  ): void {
+    if (unsent) return this.#requeueUnsent();
+    this.#report(status, detail, cause, tls);
+    this.#reset(status, detail, cause, tls);
+  }
+
+  /** Tells the owner of a failure that counts against the server. */
+  #report(status: Status, detail: string, cause?: unknown, tls = false): void {
+    if (this.#closed || !consequence(status).serverFailure) return;
+    const details = { server: this.server, ...(cause === undefined ? {} : { cause }) };
+    this.#options.onFailure?.(
+      tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details),
+    );
+  }
+
+  /**
+   * Drops the socket whose write never left: every request still waiting
+   * on it was in that write or behind it, so each goes back to the queue.
+   */
+  #requeueUnsent(): void {
+    // The login belonged to that socket: the next one gets its own.
+    const hello = this.#hello;
+    if (hello) {
+      hello.state = DONE;
+      const at = this.#queued.indexOf(hello);
+      if (at >= 0) this.#queued.splice(at, 1);
+    }
+    const unsent = this.#inflight.slice(this.#head).filter((p) => p.state === SENT);
+    this.#socket?.close();
+    this.#socket = undefined;
+    this.#parser.reset();
+    this.#tailLength = 0;
+    this.#abandonedKeys.clear();
+    this.#inflight = [];
+    this.#head = 0;
+    for (const p of unsent) p.state = QUEUED;
+    this.#queued = [...unsent, ...this.#queued];
+    this.#greeting = undefined;
+    this.#hello = undefined;
   }
 
   /** Closes the socket and fails every request written to it. */
@@ -592,4 +692,24 @@ export class Connection {
     };
     return tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details);
   }
+}
+
+/**
+ * Why `reply` cannot be the answer to `spec`, when it belongs to another
+ * request: a meta reply echoing another opaque token, or an item naming a
+ * key that was not asked for. The stream is then out of step.
+ */
+function strangerIn(spec: RequestSpec, reply: Reply): string | undefined {
+  if (spec.opaque !== undefined && reply.meta && reply.meta.flags.O !== spec.opaque) {
+    return `reply for opaque ${reply.meta.flags.O} to a request with opaque ${spec.opaque}`;
+  }
+  const items = reply.items;
+  if (!items || !spec.keys) return undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    // Items in the order asked carry their index; only others are searched.
+    if (item.index !== undefined || spec.keys.some((k) => sameKey(k, item.key))) continue;
+    return `an item for ${JSON.stringify(decodeKey(item.key))}, which was not asked for`;
+  }
+  return undefined;
 }

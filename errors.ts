@@ -401,6 +401,100 @@ export function errorFor(
 }
 
 /**
+ * What a failed status means beyond the one request that met it: whether
+ * the connection it came on can carry more requests, whether it counts
+ * against the server (towards ServerDown and, with `auto_eject`, ejection),
+ * and whether sending the same request again may succeed.
+ */
+export interface Consequence {
+  /** The connection stays open for the requests behind this one. */
+  reusable: boolean;
+  /** The server is failing: its run of failures grows by one. */
+  serverFailure: boolean;
+  /** The same request, sent again, may succeed (see {@linkcode isRetriable}). */
+  retriable: boolean;
+}
+
+/** A failure of the socket or the server behind it: reconnect, count it, try again. */
+const LOST: Consequence = Object.freeze({ reusable: false, serverFailure: true, retriable: true });
+/** A server that cannot be reached right now: nothing was sent. */
+const AWAY: Consequence = Object.freeze({ reusable: true, serverFailure: false, retriable: true });
+/** An answer the server gave on purpose: the connection and the server are fine. */
+const ANSWER: Consequence = Object.freeze({
+  reusable: true,
+  serverFailure: false,
+  retriable: false,
+});
+
+const consequences: ReadonlyMap<Status, Consequence> = new Map<Status, Consequence>([
+  [Status.HOST_LOOKUP_FAILURE, LOST],
+  [Status.CONNECTION_FAILURE, LOST],
+  [Status.CONNECTION_BIND_FAILURE, LOST],
+  [Status.WRITE_FAILURE, LOST],
+  [Status.READ_FAILURE, LOST],
+  [Status.UNKNOWN_READ_FAILURE, LOST],
+  [Status.PARTIAL_READ, LOST],
+  [Status.FAIL_UNIX_SOCKET, LOST],
+  [Status.IN_PROGRESS, LOST],
+  // A connect or a connection that timed out: a caller's own deadline is
+  // not the connection's failure and never reaches this table (its request
+  // is abandoned, its reply read and dropped).
+  [Status.TIMEOUT, LOST],
+  // The socket could not be made at all (e.g. a permission is missing):
+  // counted, but sending again cannot help.
+  [Status.ERRNO, { reusable: false, serverFailure: true, retriable: false }],
+  // Bytes that are not a reply, or a reply for another request: that
+  // connection can no longer be trusted; the server is not at fault unless
+  // reconnecting fails.
+  [Status.PROTOCOL_ERROR, { reusable: false, serverFailure: false, retriable: true }],
+  // memcached serves nothing more on a connection it refused to log in.
+  [Status.AUTH_FAILURE, { reusable: false, serverFailure: false, retriable: false }],
+  [Status.SERVER_TEMPORARILY_DISABLED, AWAY],
+  [Status.SERVER_MARKED_DEAD, AWAY],
+  [Status.NO_SERVERS, AWAY],
+]);
+
+/**
+ * What a failed status means for the connection that met it and for its
+ * server: the one place that decides when a connection is reset and when a
+ * server is counted as failing. A status the server answers with on
+ * purpose (NOTFOUND, DATA_EXISTS, CLIENT_ERROR, E2BIG, …) leaves both alone.
+ *
+ * @example
+ * ```ts
+ * import { consequence, Status } from "./errors.ts";
+ * consequence(Status.PROTOCOL_ERROR).reusable; // false: the connection is reset
+ * consequence(Status.PROTOCOL_ERROR).serverFailure; // false: the server stays in service
+ * consequence(Status.CONNECTION_FAILURE).serverFailure; // true
+ * ```
+ */
+export function consequence(status: Status): Consequence {
+  return consequences.get(status) ?? ANSWER;
+}
+
+/**
+ * Whether the operation that threw `err` may succeed if it is tried again:
+ * the server could not be reached, failed, timed out or sent a garbled
+ * reply. An answer such as NotFound or DataExists, bad input, and an
+ * aborted call are not retriable. Only idempotent operations should be
+ * retried (the client's `retry` option retries no others).
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   return await client.get(key);
+ * } catch (err) {
+ *   if (isRetriable(err)) return await client.get(key);
+ *   throw err;
+ * }
+ * ```
+ */
+export function isRetriable(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof SomeErrors) return false;
+  return consequence(err.status).retriable;
+}
+
+/**
  * Every error class, in pylibmc's order (Error, CacheMiss, then the classes
  * mapped from statuses), followed by the ones this client adds.
  */

@@ -44,7 +44,14 @@ export {
   type Entries,
   type ItemMeta,
 } from "./client.ts";
-export type { CallOptions, ClientOptions, FlushOptions, StoreOptions } from "./options.ts";
+export type {
+  CallOptions,
+  ClientOptions,
+  FlushOptions,
+  RetryPolicy,
+  StoreOptions,
+} from "./options.ts";
+export type { ServerHealth, ServerState } from "./cluster/health.ts";
 export type { DumpEntry } from "./protocol/text.ts";
 export {
   Codec,

@@ -25,6 +25,28 @@ export interface CommandEvent {
   duration: number;
   /** The error, when the request failed. */
   error?: Error;
+  /**
+   * For a read that succeeded: whether it found a value (for a multi-key
+   * request, whether it found any). Absent for other operations.
+   */
+  hit?: boolean;
+}
+
+/**
+ * How the `retry` option sends an idempotent operation again (get, gets,
+ * getMulti, getAndTouch, getWithMeta, touch, set, delete) after a failure
+ * that `isRetriable` accepts. The waits grow exponentially with
+ * full jitter: before attempt n+1, a random time up to
+ * `min(maxBackoff, backoff * 2^(n-1))` ms. The call's `timeout` bounds every
+ * attempt and wait together.
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. Default 3. */
+  attempts?: number;
+  /** Milliseconds of the first wait's bound. Default 50. */
+  backoff?: number;
+  /** The largest bound of a wait, in milliseconds. Default 1000. */
+  maxBackoff?: number;
 }
 
 /** Options of `new Client(servers, options)`. */
@@ -117,6 +139,31 @@ export interface ClientOptions {
   behaviors?: Behaviors;
   /** Opens sockets; the runtime's adapter by default. For tests and unusual runtimes. */
   connector?: Connector;
+  /**
+   * Try idempotent operations again after a retriable failure (a server
+   * down or failing, a timeout, a garbled reply): `true` for the defaults
+   * of {@linkcode RetryPolicy}, or a policy. Off by default. incr/decr,
+   * append/prepend, add and cas are never retried.
+   *
+   * @example
+   * ```ts ignore
+   * new Client(servers, { retry: { attempts: 4, backoff: 100 }, behaviors: { auto_eject: true } });
+   * ```
+   */
+  retry?: boolean | RetryPolicy;
+}
+
+/** The `retry` option with its defaults, or `undefined` when it is off. */
+export function retryPolicy(retry: unknown): Required<RetryPolicy> | undefined {
+  if (retry === undefined || retry === false) return undefined;
+  const policy = retry === true ? {} : retry;
+  checkNames(policy, ["attempts", "backoff", "maxBackoff"], "retry");
+  const { attempts, backoff, maxBackoff } = policy as RetryPolicy;
+  return {
+    attempts: integer(attempts, "retry.attempts", 1, 100, 3),
+    backoff: millis(backoff, "retry.backoff", 50),
+    maxBackoff: millis(maxBackoff, "retry.maxBackoff", 1000),
+  };
 }
 
 /** Options every operation takes. */

@@ -9,7 +9,7 @@ import { Connection, type ConnectionOptions, type RequestSpec } from "./connecti
 import { ConnectionError, errorFor, InvalidArguments, PoolExhausted, Timeout } from "./errors.ts";
 import { Status } from "./protocol/status.ts";
 import type { Reply } from "./protocol/text.ts";
-import { type Address, addressName } from "./transport/mod.ts";
+import { type Address, addressName, unrefTimer } from "./transport/mod.ts";
 
 /** How a {@linkcode ConnectionPool} behaves. */
 export interface ConnectionPoolOptions extends Omit<ConnectionOptions, "onIdle"> {
@@ -146,6 +146,8 @@ export class ConnectionPool {
       }
       if (next < Infinity) this.#sweep(next - now);
     }, after);
+    // Idle connections are closed for the server's sake, not the process's.
+    unrefTimer(this.#sweeper);
   }
 }
 

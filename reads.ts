@@ -367,6 +367,8 @@ export class Reader {
         if (meta.code !== "VA") throw fail();
         return itemOf(k, meta);
       }),
+      // The connection checks that an item answers the key asked for.
+      { keys: [k] },
     );
     if (!item) return undefined;
     const value = await this.decode(item, operation, key);

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Error, NotFound, SomeErrors } from "./errors.ts";
-import { keyBytes, type SentKey } from "./protocol/keys.ts";
+import { sameKey, type SentKey } from "./protocol/keys.ts";
 import type { MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
 import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
@@ -15,16 +15,6 @@ import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
 export type Counter = number | bigint;
 
 const NO_BYTES = new Uint8Array(0);
-
-/** Whether two keys as sent are the same bytes. */
-export function sameKey(a: SentKey, b: SentKey): boolean {
-  if (a === b) return true;
-  const x = keyBytes(a);
-  const y = keyBytes(b);
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
 
 /** The one item of a single-key text `get`, checked to be for key `k`. */
 export function onlyItem(reply: Reply, k: SentKey, fail: () => Error): Item | undefined {

@@ -7,8 +7,14 @@
  * @module
  */
 import { type Cluster, isServerFailure } from "./cluster/mod.ts";
-import { type Error, type ErrorClass, errorFor } from "./errors.ts";
-import { type CallOptions, type CommandEvent, millis, signalOf } from "./options.ts";
+import { type Error, type ErrorClass, errorFor, isRetriable } from "./errors.ts";
+import {
+  type CallOptions,
+  type CommandEvent,
+  millis,
+  type RetryPolicy,
+  signalOf,
+} from "./options.ts";
 import { encodeMetaAsBinary } from "./protocol/binary.ts";
 import { keyBytes, type SentKey } from "./protocol/keys.ts";
 import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
@@ -16,6 +22,25 @@ import { Status } from "./protocol/status.ts";
 import type { Expect, Reply } from "./protocol/text.ts";
 import type { ByteWriter, DataBlock } from "./protocol/writer.ts";
 import { settle, toBase64, utf8 } from "./results.ts";
+
+/**
+ * Operations the `retry` option may send again: sending any of them twice
+ * leaves the same outcome as once. incr/decr, append/prepend, add and cas
+ * are never repeated.
+ */
+const IDEMPOTENT = new Set([
+  "get",
+  "gets",
+  "getMulti",
+  "getAndTouch",
+  "getWithMeta",
+  "touch",
+  "set",
+  "delete",
+]);
+
+/** Reads, whose `onCommand` events say whether they found a value. */
+const READS = new Set(["get", "gets", "getMulti", "getAndTouch", "getWithMeta"]);
 
 /** Operations that proxies such as twemproxy refuse by closing the connection. */
 const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch", "listKeys"]);
@@ -84,6 +109,8 @@ export interface RouterOptions {
   binaryKeys: boolean;
   /** Told of every request once it settles. */
   onCommand?: (event: CommandEvent) => void;
+  /** How idempotent operations are tried again after a retriable failure; none when absent. */
+  retry?: Required<RetryPolicy>;
 }
 
 /**
@@ -98,6 +125,7 @@ export class Router {
   readonly #replicated: boolean;
   readonly #binaryKeys: boolean;
   readonly #onCommand?: (event: CommandEvent) => void;
+  readonly #retry?: Required<RetryPolicy>;
   /** Per server: how to talk to it, once known. */
   readonly #dialects: (Dialect | undefined)[];
   readonly #probes: (Promise<Dialect> | undefined)[];
@@ -111,6 +139,7 @@ export class Router {
     this.#replicated = options.replicated;
     this.#binaryKeys = options.binaryKeys;
     this.#onCommand = options.onCommand;
+    this.#retry = options.retry;
     const protocol = options.protocol;
     this.#dialects = cluster.names.map(() => protocol === "auto" ? undefined : protocol);
     this.#probes = cluster.names.map(() => undefined);
@@ -131,6 +160,8 @@ export class Router {
   /**
    * Sends one request to the server of `target` (an encoded key, or a server
    * index) as `mode` says, and turns the reply into a result with `handle`.
+   * The call's `timeout` bounds all of it: finding out the server's
+   * protocol, connecting, and every retry.
    */
   run<R>(
     operation: string,
@@ -144,16 +175,17 @@ export class Router {
     meta?: MetaParts<R>,
     extra?: { binary?: (w: ByteWriter) => void; keys?: readonly SentKey[] },
   ): Promise<R> {
-    const timeout = millis(options?.timeout, "timeout", this.#timeout);
+    const callTimeout = millis(options?.timeout, "timeout", this.#timeout);
     const signal = signalOf(options);
     const index = typeof target === "number" ? target : this.cluster.indexFor(target);
     if (index < 0) {
       return Promise.reject(noServer(operation, key));
     }
-    const send = async (at: number): Promise<R> => {
+    const send = async (at: number, timeout: number): Promise<R> => {
       let dialect = this.dialect(at);
       if (dialect instanceof Promise) {
-        dialect = await dialect.catch((err: Error) => {
+        const begun = Date.now();
+        dialect = await within(dialect, timeout, signal, operation, key).catch((err: Error) => {
           // The probe's error, told as this call's, of the same class (e.g. TlsError).
           const Class = err.constructor as ErrorClass;
           throw new Class(err.detail, {
@@ -164,6 +196,7 @@ export class Router {
             cause: err.cause,
           });
         });
+        timeout -= Date.now() - begun;
       }
       const only = meta?.only ??
         (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
@@ -214,10 +247,46 @@ export class Router {
     };
     const observer = this.#onCommand;
     const one = observer
-      ? (at: number) => observed(observer, send(at), operation, key, this.cluster.names[at])
+      ? (at: number, ms: number) =>
+        observed(observer, send(at, ms), operation, key, this.cluster.names[at])
       : send;
-    if (mode === "one" || !this.#replicated) return one(index);
-    return this.#replicate(mode, [index, ...this.cluster.replicasOf(index)], one);
+    const attempt = (first: number, ms: number): Promise<R> =>
+      mode === "one" || !this.#replicated
+        ? one(first, ms)
+        : this.#replicate(mode, [first, ...this.cluster.replicasOf(first)], (at) => one(at, ms));
+    const retry = this.#retry;
+    if (!retry || !IDEMPOTENT.has(operation)) return attempt(index, callTimeout);
+    return this.#retrying(retry, operation, key, target, callTimeout, signal, attempt);
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, fails in a way that is not retriable,
+   * or the attempts or the call's time run out, waiting between attempts
+   * with exponential backoff and full jitter. Each attempt asks again where
+   * the key lives: a server ejected in between has handed its keys on.
+   */
+  async #retrying<R>(
+    retry: Required<RetryPolicy>,
+    operation: string,
+    key: string | undefined,
+    target: SentKey | number,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    attempt: (index: number, ms: number) => Promise<R>,
+  ): Promise<R> {
+    const end = Date.now() + timeout;
+    for (let tries = 1;; tries++) {
+      const index = typeof target === "number" ? target : this.cluster.indexFor(target);
+      if (index < 0) throw noServer(operation, key);
+      try {
+        return await attempt(index, end - Date.now());
+      } catch (err) {
+        if (tries >= retry.attempts || !isRetriable(err) || signal?.aborted) throw err;
+        const pause = Math.random() * Math.min(retry.maxBackoff, retry.backoff * 2 ** (tries - 1));
+        if (Date.now() + pause >= end) throw err;
+        await sleep(pause, signal);
+      }
+    }
   }
 
   /**
@@ -502,19 +571,87 @@ async function observed<R>(
   server: string,
 ): Promise<R> {
   const started = performance.now();
-  const report = (error?: Error) => {
+  const report = (error?: Error, hit?: boolean) => {
     try {
-      observer({ operation, key, server, duration: performance.now() - started, error });
+      const duration = performance.now() - started;
+      observer(
+        hit === undefined
+          ? { operation, key, server, duration, error }
+          : { operation, key, server, duration, hit },
+      );
     } catch (err) {
       console.error("onCommand observer threw:", err);
     }
   };
   try {
     const result = await request;
-    report();
+    // A read's result is its item (or undefined), or a multi-key get's items.
+    report(
+      undefined,
+      READS.has(operation)
+        ? (Array.isArray(result) ? result.length > 0 : result !== undefined)
+        : undefined,
+    );
     return result;
   } catch (err) {
     report(err as Error);
     throw err;
   }
+}
+
+/**
+ * `promise`, or a Timeout after `ms`, or the signal's reason when it aborts
+ * first: a wait shared by several calls bounded by each one's own deadline.
+ */
+function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  operation: string,
+  key: string | undefined,
+): Promise<T> {
+  if (!Number.isFinite(ms) && !signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    };
+    const abort = () => {
+      stop();
+      reject(signal!.reason);
+    };
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+        stop();
+        reject(errorFor(Status.TIMEOUT, `no connection within ${ms} ms`, { operation, key }));
+      }, Math.max(0, ms))
+      : undefined;
+    if (signal?.aborted) return abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    promise.then(
+      (value) => {
+        stop();
+        resolve(value);
+      },
+      (err) => {
+        stop();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+  });
 }

@@ -5,64 +5,45 @@
  * @module
  */
 import type { RequestSpec } from "../connection.ts";
-import { type Error, errorFor } from "../errors.ts";
+import { consequence, type Error, errorFor } from "../errors.ts";
 import { ConnectionPool, type ConnectionPoolOptions } from "../pool.ts";
+import { encodeMetaAsBinary } from "../protocol/binary.ts";
+import { encodeMeta } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
 import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import type { Reply } from "../protocol/text.ts";
 import { addressName } from "../transport/mod.ts";
 import type { Resolved } from "./behaviors.ts";
 import { hashes, type HashFunction } from "./hash.ts";
+import { Health, type ServerHealth } from "./health.ts";
 import { Ring } from "./ring.ts";
 import type { Server } from "./servers.ts";
 
-/**
- * Statuses that say the server, not the request, failed: they count towards
- * ejection. A request timeout is not one of them: it may only mean that the
- * caller's deadline was short.
- */
-const SERVER_FAILURES = new Set<Status>([
-  Status.CONNECTION_FAILURE,
-  Status.HOST_LOOKUP_FAILURE,
-  Status.FAIL_UNIX_SOCKET,
-  Status.ERRNO,
-  Status.READ_FAILURE,
-  Status.WRITE_FAILURE,
-  Status.PROTOCOL_ERROR,
-]);
-
-/** Whether an error means its server failed (so another server may serve the request). */
+/** Whether an error means its server could not serve the request (so another server may). */
 export function isServerFailure(err: unknown): boolean {
   const status = (err as Error)?.status;
-  return status === Status.SERVER_TEMPORARILY_DISABLED || SERVER_FAILURES.has(status);
-}
-
-interface Health {
-  /** Server failures in a row. */
-  failures: number;
-  /** Until when (ms since the epoch) the server is left alone. */
-  downUntil: number;
-  /** Whether it is out of the placement until `downUntil`. */
-  ejected: boolean;
+  if (status === undefined) return false;
+  return status === Status.SERVER_TEMPORARILY_DISABLED || consequence(status).serverFailure;
 }
 
 /**
  * The servers of a client. A failed server is left alone for
  * `retry_timeout` seconds (its keys fail fast with ServerDown); with
  * `auto_eject`, after `failure_limit` failures in a row it leaves the
- * placement until `dead_timeout` (or `retry_timeout`) has passed, and its
- * keys go where libmemcached would send them.
+ * placement and its keys go where libmemcached would send them. Either way
+ * it returns once a background probe finds it answering (see
+ * {@linkcode Health}).
  */
 export class Cluster {
   /** Each server's name in errors and results: `host:port` or the socket path. */
   readonly names: readonly string[];
   readonly #servers: readonly Server[];
   readonly #pools: ConnectionPool[];
-  readonly #health: Health[];
+  readonly #health: Health;
   readonly #behaviors: Resolved;
   readonly #hash: HashFunction;
+  readonly #probeSpec: RequestSpec;
   #ring: Ring;
-  #rebuildAt = Infinity;
   #closed = false;
 
   /** Makes the cluster; nothing is opened until the first request. */
@@ -71,13 +52,28 @@ export class Cluster {
     this.#behaviors = behaviors;
     this.#hash = hashes[behaviors.hash];
     this.names = servers.map(addressName);
+    this.#health = new Health(
+      this.names,
+      behaviors,
+      (index) => this.#probe(index),
+      () => this.#ring = this.#build(),
+    );
     this.#pools = servers.map((server, index) =>
       new ConnectionPool(server, {
         ...options,
-        onSettled: (spec, reply, err) => this.#settled(index, spec, reply, err),
+        onFailure: (err) => this.#health.failed(index, err),
+        onAnswered: () => this.#health.answered(index),
       })
     );
-    this.#health = servers.map(() => ({ failures: 0, downUntil: 0, ejected: false }));
+    const emit = options.binary ? encodeMetaAsBinary : encodeMeta;
+    this.#probeSpec = {
+      encode: (w) => emit(w, "mn", undefined, []),
+      expect: "meta",
+      operation: "probe",
+      // A backstop only: the connection reports a silent server first.
+      timeout: options.stallTimeout + options.connectTimeout,
+      refusable: true,
+    };
     this.#ring = this.#build();
   }
 
@@ -91,10 +87,6 @@ export class Cluster {
    * as libmemcached computes it; -1 when every server is ejected.
    */
   indexFor(key: SentKey): number {
-    // Infinity while no server is ejected: no clock read per key then.
-    if (this.#rebuildAt !== Infinity && Date.now() >= this.#rebuildAt) {
-      this.#ring = this.#build();
-    }
     if (this.#ring.empty) return -1;
     return this.#servers.length === 1 ? 0 : this.#ring.pick(this.#hash(keyBytes(key)));
   }
@@ -109,69 +101,60 @@ export class Cluster {
   }
 
   /**
-   * Sends a request to server `index`. A server that failed recently answers
-   * ServerDown at once, without a connection attempt; when every server is
-   * down the answer is NoServers.
+   * Sends a request to server `index`. A server that is not up answers
+   * ServerDown at once, without a connection attempt; when no server is up
+   * the answer is NoServers.
    */
   request(index: number, spec: RequestSpec): Promise<Reply> {
-    if (this.#closed) return this.#pools[index].request(spec);
-    const health = this.#health[index];
-    const now = Date.now();
-    if (health.downUntil > now) {
-      const allDown = this.#health.every((h) => h.downUntil > now);
-      return Promise.reject(
-        errorFor(
-          allDown ? Status.NO_SERVERS : Status.SERVER_TEMPORARILY_DISABLED,
-          allDown
-            ? "every server failed recently"
-            : `server failed ${health.failures} time(s) in a row; retried in ${
-              health.downUntil - now
-            } ms`,
-          { operation: spec.operation, key: spec.key, server: this.names[index] },
-        ),
-      );
-    }
-    return this.#pools[index].request(spec);
+    if (this.#closed || this.#health.state(index) === "up") return this.#pools[index].request(spec);
+    const entry = this.#health.entry(index);
+    const allDown = this.#health.noneUp;
+    const wait = Math.max(0, entry.downUntil - Date.now());
+    return Promise.reject(
+      errorFor(
+        allDown ? Status.NO_SERVERS : Status.SERVER_TEMPORARILY_DISABLED,
+        allDown
+          ? "every server failed recently"
+          : `server failed ${entry.failures} time(s) in a row; probed again in ${wait} ms`,
+        { operation: spec.operation, key: spec.key, server: this.names[index] },
+      ),
+    );
   }
 
-  /**
-   * Keeps a server's run of failures from each request's outcome, told by
-   * its connection as the request settles (no promise per request for it).
-   */
-  #settled(index: number, spec: RequestSpec, reply: Reply | undefined, err: unknown): void {
-    if (reply) this.#health[index].failures = 0;
-    else if (isServerFailure(err) && !spec.signal?.aborted && !this.#closed) this.#failed(index);
+  /** Each server's state, failures in a row, until when it is left alone, and last error. */
+  health(): ServerHealth[] {
+    return this.#health.snapshot();
   }
 
-  /** Closes every connection. */
+  /** Closes every connection and stops probing. */
   close(): void {
     this.#closed = true;
+    this.#health.close();
     for (const pool of this.#pools) pool.close();
   }
 
-  #failed(index: number): void {
-    const health = this.#health[index];
-    const { autoEject, failureLimit, retryTimeout, deadTimeout } = this.#behaviors;
-    health.failures++;
-    if (autoEject && health.failures >= failureLimit && this.#servers.length > 1) {
-      health.ejected = true;
-      health.downUntil = Date.now() + 1000 * (deadTimeout || retryTimeout);
-      this.#ring = this.#build();
-    } else if (retryTimeout > 0) {
-      health.downUntil = Date.now() + 1000 * retryTimeout;
+  /**
+   * Whether server `index` answers a no-op: the error when it does not.
+   * Any reply will do (an old server says ERROR to `mn`), and so will a
+   * proxy closing the connection on it or a refused login: only a failure
+   * of the server counts.
+   */
+  async #probe(index: number): Promise<Error | undefined> {
+    try {
+      await this.#pools[index].request(this.#probeSpec);
+      return undefined;
+    } catch (err) {
+      const status = (err as Error).status;
+      return consequence(status).serverFailure ? err as Error : undefined;
     }
   }
 
-  /** The placement of the servers in service; schedules the next rebuild when an ejected one may return. */
+  /** The placement of the servers in service. */
   #build(): Ring {
-    const now = Date.now();
     const live: number[] = [];
-    this.#rebuildAt = Infinity;
-    this.#health.forEach((health, index) => {
-      if (health.ejected && health.downUntil <= now) health.ejected = false;
-      if (health.ejected) this.#rebuildAt = Math.min(this.#rebuildAt, health.downUntil);
-      else live.push(index);
-    });
+    for (let index = 0; index < this.#servers.length; index++) {
+      if (this.#health.placed(index)) live.push(index);
+    }
     const servers = this.#servers.map((server) => ({
       host: server.kind === "unix" ? server.path : server.host,
       port: server.kind === "unix" ? 0 : server.port,

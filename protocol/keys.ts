@@ -121,3 +121,13 @@ export function encodeBinaryKey(key: string, prefix: string): Uint8Array | strin
   }
   return bytes;
 }
+
+/** Whether two keys as sent are the same bytes. */
+export function sameKey(a: SentKey, b: SentKey): boolean {
+  if (a === b) return true;
+  const x = keyBytes(a);
+  const y = keyBytes(b);
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}

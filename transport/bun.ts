@@ -22,6 +22,8 @@ interface BunSocket {
   end(): void;
   setNoDelay?(noDelay?: boolean): boolean;
   setKeepAlive?(enable?: boolean, initialDelay?: number): boolean;
+  ref?(): void;
+  unref?(): void;
 }
 
 interface BunHandlers {
@@ -152,6 +154,10 @@ export async function connectBun(
       if (closed) return;
       closed = true;
       socket.end();
+    },
+    setRef(ref: boolean): void {
+      if (ref) socket.ref?.();
+      else socket.unref?.();
     },
   };
 }

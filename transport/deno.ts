@@ -23,6 +23,8 @@ interface DenoConn {
   close(): void;
   setNoDelay?(noDelay?: boolean): void;
   setKeepAlive?(keepAlive?: boolean): void;
+  ref?(): void;
+  unref?(): void;
 }
 
 interface DenoTlsConn extends DenoConn {
@@ -142,6 +144,10 @@ export async function connectDeno(
       try {
         conn.close();
       } catch { /* already closed by the runtime */ }
+    },
+    setRef(ref: boolean): void {
+      if (ref) conn.ref?.();
+      else conn.unref?.();
     },
   };
 }

@@ -29,6 +29,8 @@ interface NodeSocket {
   on(event: "error", listener: (err: unknown) => void): void;
   on(event: "close", listener: () => void): void;
   removeAllListeners(event: string): void;
+  ref(): void;
+  unref(): void;
 }
 
 interface NodeNet {
@@ -115,6 +117,10 @@ export async function connectNode(
       if (closed) return;
       closed = true;
       socket.destroy();
+    },
+    setRef(ref: boolean): void {
+      if (ref) socket.ref();
+      else socket.unref();
     },
   };
 }

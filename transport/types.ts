@@ -47,6 +47,13 @@ export interface Socket {
   write(bytes: Uint8Array): Promise<void>;
   /** Closes the socket; no event follows. */
   close(): void;
+  /**
+   * Whether the open socket keeps the process alive: `true` while requests
+   * wait for replies, `false` while it is idle, so that a script that
+   * forgets to close its client still exits. Adapters without the notion
+   * (Workers) leave it out.
+   */
+  setRef?(ref: boolean): void;
 }
 
 /** TCP settings for a new socket; Unix sockets ignore them. */
@@ -75,6 +82,12 @@ export class SocketFailure extends globalThis.Error {
   readonly status: Status;
   /** Whether TLS failed: the connection is refused as insecure. */
   tls = false;
+  /**
+   * Whether a failed write sent nothing and the socket is unusable in this
+   * context only (a Workers socket opened by another request): the server
+   * is not at fault, and the requests go on a new socket.
+   */
+  unsent = false;
 
   /** Makes a failure of `status` that says `message`. */
   constructor(status: Status, message: string, cause?: unknown) {
@@ -115,6 +128,19 @@ export function readFailure(err: unknown, tls = false): SocketFailure {
 
 function describe(err: unknown): string {
   return err instanceof globalThis.Error ? err.message : String(err);
+}
+
+/**
+ * Lets a timer run without keeping the process alive: `unref()` on Node and
+ * Bun, `Deno.unrefTimer` on Deno; nothing where timers have no such notion.
+ */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === "object" && timer !== null && "unref" in timer) {
+    (timer as { unref(): void }).unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
+  if (typeof timer === "number") deno?.unrefTimer?.(timer);
 }
 
 /** The `host:port` or socket path of an address, as errors name servers. */
