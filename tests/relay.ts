@@ -20,6 +20,8 @@ export type Fault =
   | { kind: "corrupt" }
   | { kind: "reset" }
   | { kind: "drop" }
+  /** Sends `text` once, ahead of the next data, then passes data through again. */
+  | { kind: "inject"; text: string }
   /**
    * Asks for the keys of each text `get` in reverse order, as a proxy that
    * gathers them from several servers may answer: the replies come out of
@@ -80,6 +82,11 @@ export async function startRelay(target: string): Promise<Relay> {
           return void to.end();
         case "reverseGets":
           return void to.write(reverseGets(chunk));
+        case "inject":
+          if (own === fault) only.get(index)![direction] = none;
+          else faults[direction] = none;
+          to.write(new TextEncoder().encode(fault.text));
+          return void to.write(chunk);
       }
     });
     from.on("end", () => to.end());
