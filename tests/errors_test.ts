@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as memcached from "../mod.ts";
-import { classify, errorFor, errors, exceptions, isSuccess, Status } from "../mod.ts";
+import {
+  classify,
+  consequence,
+  errorFor,
+  errors,
+  exceptions,
+  isRetriable,
+  isSuccess,
+  Status,
+} from "../mod.ts";
 
 const REQUIRED = [
   "Error",
@@ -204,5 +213,85 @@ describe("errors", () => {
     }
     assert.deepEqual(exceptions.map(([name]) => name), errors.map((Class) => Class.name));
     assert.ok(exceptions.every(([name, Class]) => byName[name] === Class));
+  });
+});
+
+describe("what a failure means for the connection and the server", () => {
+  test("a socket or server failure resets the connection and counts against the server", () => {
+    for (
+      const status of [
+        Status.CONNECTION_FAILURE,
+        Status.HOST_LOOKUP_FAILURE,
+        Status.READ_FAILURE,
+        Status.WRITE_FAILURE,
+        Status.FAIL_UNIX_SOCKET,
+        Status.TIMEOUT,
+      ]
+    ) {
+      assert.deepEqual(
+        consequence(status),
+        { reusable: false, serverFailure: true, retriable: true },
+        Status[status],
+      );
+    }
+  });
+
+  test("a garbled reply resets the connection but does not count against the server", () => {
+    assert.deepEqual(consequence(Status.PROTOCOL_ERROR), {
+      reusable: false,
+      serverFailure: false,
+      retriable: true,
+    });
+  });
+
+  test("a refused login resets the connection, counts nothing, and is not retriable", () => {
+    assert.deepEqual(consequence(Status.AUTH_FAILURE), {
+      reusable: false,
+      serverFailure: false,
+      retriable: false,
+    });
+  });
+
+  test("the server's own answers leave the connection and the server alone", () => {
+    for (
+      const status of [
+        Status.NOTFOUND,
+        Status.NOTSTORED,
+        Status.DATA_EXISTS,
+        Status.E2BIG,
+        Status.CLIENT_ERROR,
+        Status.SERVER_ERROR,
+        Status.ERROR,
+      ]
+    ) {
+      assert.deepEqual(
+        consequence(status),
+        { reusable: true, serverFailure: false, retriable: false },
+        Status[status],
+      );
+    }
+  });
+
+  test("isRetriable accepts servers down or failing, timeouts and garbled replies only", () => {
+    for (const Class of [memcached.ServerDown, memcached.NoServers, memcached.Timeout]) {
+      assert.equal(isRetriable(new Class()), true, Class.name);
+    }
+    assert.equal(isRetriable(new memcached.ConnectionError()), true);
+    assert.equal(isRetriable(new memcached.ProtocolError()), true);
+    for (
+      const Class of [
+        memcached.NotFound,
+        memcached.DataExists,
+        memcached.TooBig,
+        memcached.BadKeyProvided,
+        memcached.ClientError,
+        memcached.AuthError,
+        memcached.SomeErrors,
+      ]
+    ) {
+      assert.equal(isRetriable(new Class()), false, Class.name);
+    }
+    assert.equal(isRetriable(new DOMException("aborted", "AbortError")), false);
+    assert.equal(isRetriable(new TypeError("bad")), false);
   });
 });

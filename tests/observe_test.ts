@@ -39,6 +39,26 @@ describe("onCommand", () => {
     assert.ok(events[0].error instanceof NotFound);
   });
 
+  test("says whether each read found a value", async () => {
+    const events: CommandEvent[] = [];
+    await using client = new Client(server.server, { onCommand: (e) => events.push(e) });
+    await client.set("found", 1);
+    await client.get("found");
+    await client.get("not-there");
+    await client.getMulti(["found", "not-there"]);
+    await client.getMulti(["not-there"]);
+    assert.deepEqual(
+      events.map(({ operation, hit }) => ({ operation, hit })),
+      [
+        { operation: "set", hit: undefined },
+        { operation: "get", hit: true },
+        { operation: "get", hit: false },
+        { operation: "getMulti", hit: true },
+        { operation: "getMulti", hit: false },
+      ],
+    );
+  });
+
   test("an observer that throws does not change the call's outcome", async () => {
     await using client = new Client(server.server, {
       onCommand: () => {
