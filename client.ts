@@ -216,6 +216,7 @@ export class Client {
       binary: protocol === "binary",
       hello: credentials && authentication(credentials, protocol === "binary"),
       tls: checkTls(options.tls),
+      perRequest: runtime === "workers",
     });
     this.#replicated = behaviors.replicas > 0;
     this.#batchGets = options.batchGets ?? true;

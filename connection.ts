@@ -67,6 +67,12 @@ export interface ConnectionOptions {
   hello?: Hello;
   /** TLS settings for every TCP server; `memcacheds://` servers use them too. */
   tls?: TlsOptions;
+  /**
+   * Whether a socket belongs to the request that opened it, as in
+   * Cloudflare Workers: a reply read on it must not settle another
+   * request's promise, so connections are shared only while idle.
+   */
+  perRequest?: boolean;
 }
 
 /**
@@ -221,6 +227,15 @@ export class Connection {
    */
   holds(key: string): boolean {
     return this.#abandonedKeys.size > 0 && this.#abandonedKeys.has(key);
+  }
+
+  /**
+   * Whether a request made now may join this connection where a socket
+   * belongs to the request that opened it (Workers): when it is idle, or
+   * when the requests it has are of this very turn and not written yet.
+   */
+  get joinable(): boolean {
+    return this.load === 0 || this.#flushScheduled;
   }
 
   /** Whether {@linkcode close} was called. */

@@ -87,6 +87,7 @@ export class ConnectionPool {
   }
 
   #pick(key: string | undefined): Connection {
+    if (this.#options.perRequest) return this.#use(this.#joinable());
     let best: Connection | undefined;
     const connections = this.#connections;
     for (let i = 0; i < connections.length; i++) {
@@ -98,6 +99,16 @@ export class ConnectionPool {
       best = this.#open();
     }
     return this.#use(best);
+  }
+
+  /**
+   * Where sockets belong to the request that opened them: an idle
+   * connection (a write from another request's turn fails unsent and moves
+   * to a socket of its own), or a new one, past `maxConnections` if need be.
+   */
+  #joinable(): Connection {
+    for (const connection of this.#connections) if (connection.joinable) return connection;
+    return this.#open();
   }
 
   #use(connection: Connection): Connection {

@@ -119,6 +119,17 @@ export class Health {
     this.#scheduleProbe(index);
   }
 
+  /**
+   * Probes server `index` now if its probe is overdue: where timers stop
+   * with the request that set them (Workers), a caller's visit starts it.
+   */
+  visit(index: number): void {
+    const entry = this.#entries[index];
+    if (entry.timer === undefined || Date.now() < entry.downUntil) return;
+    clearTimeout(entry.timer);
+    this.#runProbe(index);
+  }
+
   /** A server's connection received a reply: while it is up, its run of failures ends. */
   answered(index: number): void {
     const entry = this.#entries[index];

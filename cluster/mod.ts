@@ -107,6 +107,7 @@ export class Cluster {
    */
   request(index: number, spec: RequestSpec): Promise<Reply> {
     if (this.#closed || this.#health.state(index) === "up") return this.#pools[index].request(spec);
+    this.#health.visit(index);
     const entry = this.#health.entry(index);
     const allDown = this.#health.noneUp;
     const wait = Math.max(0, entry.downUntil - Date.now());

@@ -14,8 +14,10 @@
  * then `npx wrangler dev`. The client finds `cloudflare:sockets` by itself;
  * a bundler that cannot load it lazily can be given it explicitly, as below.
  *
- * Workers cannot share a socket between requests, so each request makes its
- * client and closes it when the response is done.
+ * The client is made once, at module scope, and serves every request. A
+ * Workers socket belongs to the request that opened it, so the client shares
+ * a connection between requests only while it is idle and opens another for
+ * a request that finds it busy.
  */
 import { Client, type WorkersConnect, workersConnector } from "../mod.ts";
 
@@ -26,9 +28,11 @@ interface Env {
 /** Set to `connect` from `cloudflare:sockets` where the bundler needs it explicit. */
 const connect: WorkersConnect | undefined = undefined;
 
+let client: Client | undefined;
+
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const client = new Client(env.MEMCACHED_SERVERS.split(","), {
+    client ??= new Client(env.MEMCACHED_SERVERS.split(","), {
       timeout: 500,
       ...(connect ? { connector: workersConnector(connect) } : {}),
     });
@@ -38,8 +42,6 @@ export default {
       return Response.json({ path, views: Number(await client.incr(`views:${path}`)) });
     } catch (err) {
       return Response.json({ views: null, error: (err as Error).name }, { status: 503 });
-    } finally {
-      client.close();
     }
   },
 };

@@ -1,7 +1,8 @@
 /**
  * The Cloudflare Workers adapter, run against a real memcached through a
- * stand-in for `cloudflare:sockets` that follows its API (tests/workers_socket.ts):
- * the Workers runtime itself cannot run here.
+ * stand-in for `cloudflare:sockets` that follows its API (tests/workers_socket.ts),
+ * so that the whole behaviour suite runs over it; workerd_test.ts runs the
+ * client in the Workers runtime itself.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

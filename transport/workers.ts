@@ -24,6 +24,9 @@ import {
   writeFailure,
 } from "./types.ts";
 
+/** How Workers refuse I/O on a socket that another request opened. */
+const FOREIGN = /on behalf of a different request/;
+
 /** A socket as `connect()` of `cloudflare:sockets` returns it. */
 export interface WorkersSocket {
   /** Bytes from the server. */
@@ -135,14 +138,22 @@ async function open(
       try {
         await writer.write(bytes);
       } catch (err) {
-        throw writeFailure(err);
+        const failure = writeFailure(err);
+        // A socket belongs to the request that opened it; another request's
+        // write is refused before anything is sent.
+        failure.unsent = FOREIGN.test(String(err));
+        throw failure;
       }
     },
     close(): void {
       if (closed) return;
       closed = true;
-      reader.cancel().catch(() => {});
-      socket.close().catch(() => {});
+      try {
+        reader.cancel().catch(() => {});
+        socket.close().catch(() => {});
+      } catch {
+        // Another request's socket: the runtime closes it when that request ends.
+      }
     },
   };
 }
