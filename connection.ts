@@ -139,8 +139,6 @@ interface Pending {
   /** When the request times out (ms since the epoch); Infinity for never. */
   deadline: number;
   onAbort?: () => void;
-  /** When the request was written (ms since the epoch). */
-  sentAt?: number;
   /** Whether the caller gave up on it after it was written. */
   abandoned?: boolean;
 }
@@ -351,8 +349,8 @@ export class Connection {
     if (this.#greeting === socket && this.#hello?.state !== QUEUED) return;
     const w = this.#writer;
     w.reset();
-    const now = Date.now();
-    if (this.#head === this.#inflight.length) this.#quietSince = now;
+    // The server's silence is timed from the first request it owes a reply.
+    if (this.#head === this.#inflight.length) this.#quietSince = Date.now();
     let sent = 0;
     const queued = this.#queued;
     for (let i = 0; i < queued.length; i++) {
@@ -361,14 +359,14 @@ export class Connection {
       if (p.state !== QUEUED) continue;
       p.spec.encode(w);
       p.state = SENT;
-      p.sentAt = now;
       this.#inflight.push(p);
       // Nothing follows the hello until it is answered: a refused login must
       // not see requests behind it, and some commands must come alone.
       if (p === this.#hello) break;
     }
     this.#queued = sent === this.#queued.length ? [] : this.#queued.slice(sent);
-    if (w.length === 0) return;
+    // Only requests given up on were queued: nothing waits any more.
+    if (w.length === 0) return this.#checkIdle();
     // Requests with the usual timeout have deadlines before this; a shorter
     // one of their own does not hide the server's silence.
     const stall = this.#stallAt();
@@ -526,11 +524,14 @@ export class Connection {
       }
       if (reply.status === Status.PROTOCOL_ERROR) {
         this.#settle(p, undefined, this.#error(p.spec, Status.PROTOCOL_ERROR, reply.line));
-        return this.#fail(Status.PROTOCOL_ERROR, `an earlier reply was malformed: ${reply.line}`);
+        return this.#replace(
+          Status.PROTOCOL_ERROR,
+          `an earlier reply was malformed: ${reply.line}`,
+        );
       }
       this.#settle(p, reply);
       if (!consequence(reply.status).reusable) {
-        return this.#fail(reply.status, `the server refused this connection: ${reply.line}`);
+        return this.#replace(reply.status, `the server refused this connection: ${reply.line}`);
       }
     }
     if (buf === this.#tail) {
@@ -626,6 +627,15 @@ export class Connection {
     if (unsent) return this.#requeueUnsent();
     this.#report(status, detail, cause, tls);
     this.#reset(status, detail, cause, tls);
+  }
+
+  /**
+   * Drops a socket that can no longer be trusted: the requests written to
+   * it fail, and those not yet written go on a new one.
+   */
+  #replace(status: Status, detail: string): void {
+    this.#fail(status, detail);
+    if (this.#queued.length) this.#schedule();
   }
 
   /** Tells the owner of a failure that counts against the server. */
