@@ -623,7 +623,7 @@ function within<T>(
     const timer = Number.isFinite(ms)
       ? setTimeout(() => {
         stop();
-        reject(errorFor(Status.TIMEOUT, `no connection within ${ms} ms`, { operation, key }));
+        reject(errorFor(Status.TIMEOUT, `no answer within ${ms} ms`, { operation, key }));
       }, Math.max(0, ms))
       : undefined;
     if (signal?.aborted) return abort();
