@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { consequence, type Error, errorFor, TlsError } from "./errors.ts";
+import { consequence, errorFor, type MemcachedError, TlsError } from "./errors.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Status } from "./protocol/status.ts";
 import { BinaryReplyParser } from "./protocol/binary.ts";
@@ -58,7 +58,7 @@ export interface ConnectionOptions {
    * socket that broke, or a server silent for `stallTimeout`. A caller's
    * own deadline or abort is never one.
    */
-  onFailure?: (err: Error) => void;
+  onFailure?: (err: MemcachedError) => void;
   /** Told when a new socket receives its first reply: the server answers. */
   onAnswered?: () => void;
   /** Whether replies are binary-protocol packets rather than text. */
@@ -708,7 +708,13 @@ export class Connection {
     this.#checkIdle();
   }
 
-  #error(spec: RequestSpec, status: Status, detail: string, cause?: unknown, tls = false): Error {
+  #error(
+    spec: RequestSpec,
+    status: Status,
+    detail: string,
+    cause?: unknown,
+    tls = false,
+  ): MemcachedError {
     const details = {
       operation: spec.operation,
       key: spec.key,

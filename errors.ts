@@ -3,17 +3,18 @@
  * {@linkcode classify}, the one table that turns a failed {@linkcode Status}
  * into an error class.
  *
- * Every class extends this module's {@linkcode Error} (which extends the
- * global `Error`), so `err instanceof Error` catches everything the client
+ * Every class extends {@linkcode MemcachedError} (which extends the
+ * global `Error`; pylibmc's name for it, `Error`, is exported too), so
+ * `err instanceof MemcachedError` catches everything the client
  * throws on purpose. Each instance carries the `status` that caused it and,
  * where they apply, the `operation`, `key` and `server` it concerns.
  *
  * @example
  * ```ts
- * import { CacheMiss, classify, Status } from "./errors.ts";
+ * import { CacheMiss, classify, MemcachedError, Status } from "./errors.ts";
  * classify(Status.NOTFOUND)?.name; // "NotFound"
  * classify(Status.STORED); // undefined: a success
- * new CacheMiss() instanceof Error; // true
+ * new CacheMiss() instanceof MemcachedError; // true
  * ```
  *
  * @module
@@ -37,13 +38,13 @@ export interface ErrorDetails {
 }
 
 /**
- * The base of every error this client throws. pylibmc calls it `Error` too
- * (with `MemcachedError` as an alias).
- *
+ * The base of every error this client throws. pylibmc calls it `Error`
+ * (exported here under that name too) and `MemcachedError`; its `name` is
+ * pylibmc's, `"Error"`.
  * The message says what happened and where, e.g.
  * `get "user:1" on 127.0.0.1:11211: connection refused`.
  */
-export class Error extends globalThis.Error {
+export class MemcachedError extends globalThis.Error {
   /** The libmemcached status behind this error. */
   readonly status: Status;
   /** The client operation that failed, when known. */
@@ -96,90 +97,90 @@ function shorten(key: string): string {
   return key.length > 64 ? key.slice(0, 61) + "..." : key;
 }
 
-/** The same class as {@linkcode Error}, under pylibmc's older name. */
-export const MemcachedError: typeof Error = Error;
-/** The type of {@linkcode MemcachedError}: the same as {@linkcode Error}. */
-export type MemcachedError = Error;
+/** {@linkcode MemcachedError} under pylibmc's name for it. */
+export const Error: typeof MemcachedError = MemcachedError;
+/** The type of {@linkcode Error}: the same as {@linkcode MemcachedError}. */
+export type Error = MemcachedError;
 
 /**
  * Thrown by a custom `deserialize` to say that a stored value should be read
  * as a miss: `get` then returns `undefined` and `getMulti` leaves the key out.
  */
-export class CacheMiss extends Error {}
+export class CacheMiss extends MemcachedError {}
 
 /** A generic failure reported by the server or the client (FAILURE). */
-export class Failure extends Error {}
+export class Failure extends MemcachedError {}
 
 /** The server's host name could not be resolved (HOST_LOOKUP_FAILURE). */
-export class HostLookupError extends Error {}
+export class HostLookupError extends MemcachedError {}
 
 /**
  * The connection to a server failed, was refused, or was lost, or the client
  * was closed while the request waited (CONNECTION_FAILURE).
  */
-export class ConnectionError extends Error {}
+export class ConnectionError extends MemcachedError {}
 
 /** A local address could not be bound (CONNECTION_BIND_FAILURE). */
-export class ConnectionBindError extends Error {}
+export class ConnectionBindError extends MemcachedError {}
 
 /**
  * A socket could not be created, e.g. Deno was run without `--allow-net`.
  * Unlike pylibmc, this client never uses it for the server's `ERROR` reply
  * (that is {@linkcode NotSupportedError}).
  */
-export class SocketCreateError extends Error {}
+export class SocketCreateError extends MemcachedError {}
 
 /** A Unix socket path is missing or refuses connections (FAIL_UNIX_SOCKET). */
-export class UnixSocketError extends Error {}
+export class UnixSocketError extends MemcachedError {}
 
 /** The server sent bytes that are not a valid reply (PROTOCOL_ERROR). */
-export class ProtocolError extends Error {}
+export class ProtocolError extends MemcachedError {}
 
 /** Writing a request to the socket failed (WRITE_FAILURE). */
-export class WriteError extends Error {}
+export class WriteError extends MemcachedError {}
 
 /** Reading a reply from the socket failed (READ_FAILURE, PARTIAL_READ). */
-export class ReadError extends Error {}
+export class ReadError extends MemcachedError {}
 
 /** A read failed for a reason the client could not tell (UNKNOWN_READ_FAILURE). */
-export class UnknownReadFailure extends Error {}
+export class UnknownReadFailure extends MemcachedError {}
 
 /**
  * The server answered `SERVER_ERROR`, e.g. it ran out of memory
  * (SERVER_ERROR, SERVER_MEMORY_ALLOCATION_FAILURE).
  */
-export class ServerError extends Error {}
+export class ServerError extends MemcachedError {}
 
 /**
  * The server answered `CLIENT_ERROR`, e.g. `incr` on a value that is not a
  * number (CLIENT_ERROR).
  */
-export class ClientError extends Error {}
+export class ClientError extends MemcachedError {}
 
 /** The server is marked dead (SERVER_MARKED_DEAD). */
-export class ServerDead extends Error {}
+export class ServerDead extends MemcachedError {}
 
 /**
  * The server failed recently and is not tried again until its retry timeout
  * has passed (SERVER_TEMPORARILY_DISABLED).
  */
-export class ServerDown extends Error {}
+export class ServerDown extends MemcachedError {}
 
 /** The client has no servers to talk to (NO_SERVERS). */
-export class NoServers extends Error {}
+export class NoServers extends MemcachedError {}
 
 /** The item exists, e.g. a stale cas token (DATA_EXISTS). */
-export class DataExists extends Error {}
+export class DataExists extends MemcachedError {}
 
 /** The item does not exist (DATA_DOES_NOT_EXIST). */
-export class DataDoesNotExist extends Error {}
+export class DataDoesNotExist extends MemcachedError {}
 
 /**
  * The key is not on the server, e.g. `incr` or `cas` on a missing key
  * (NOTFOUND). From `incrMulti`, `keys` names every missing key and `results`
  * holds the new values of the others.
  */
-export class NotFound extends Error {
+export class NotFound extends MemcachedError {
   /** The missing keys, when several keys were asked for. */
   keys?: string[];
   /** What succeeded for the other keys, when several keys were asked for. */
@@ -191,13 +192,13 @@ export class NotFound extends Error {
  * well-formed string, or contains whitespace or control characters
  * (BAD_KEY_PROVIDED, NO_KEY_PROVIDED, KEY_TOO_BIG). Nothing was sent.
  */
-export class BadKeyProvided extends Error {}
+export class BadKeyProvided extends MemcachedError {}
 
 /** The value is larger than the item size limit (E2BIG). */
-export class TooBig extends Error {}
+export class TooBig extends MemcachedError {}
 
 /** Memory for a request or reply could not be allocated (MEMORY_ALLOCATION_FAILURE). */
-export class AllocationError extends Error {}
+export class AllocationError extends MemcachedError {}
 
 /**
  * A multi-key or multi-server call failed for some keys or servers and not
@@ -217,56 +218,56 @@ export class AllocationError extends Error {}
  * }
  * ```
  */
-export class SomeErrors extends Error {
+export class SomeErrors extends MemcachedError {
   /** The outcome of every key (or server) that succeeded. */
   results: Map<string, unknown> = new Map();
   /** The error of every key (or server) that failed. */
-  errors: Map<string, Error> = new Map();
+  errors: Map<string, MemcachedError> = new Map();
 }
 
 /** A multi-get was interrupted before every reply was read (FETCH_NOTFINISHED). */
-export class FetchNotFinished extends Error {}
+export class FetchNotFinished extends MemcachedError {}
 
 /**
  * The server or this client does not support the command, e.g. the server
  * answered a plain `ERROR` (ERROR, NOT_SUPPORTED, DEPRECATED).
  */
-export class NotSupportedError extends Error {}
+export class NotSupportedError extends MemcachedError {}
 
 /** A server address is malformed or of an unknown kind (INVALID_HOST_PROTOCOL). */
-export class InvalidHostProtocolError extends Error {}
+export class InvalidHostProtocolError extends MemcachedError {}
 
 /** The server does not know the statistics group asked for (UNKNOWN_STAT_KEY). */
-export class UnknownStatKey extends Error {}
+export class UnknownStatKey extends MemcachedError {}
 
 /**
  * A deadline passed: connecting took longer than `connectTimeout`, or a
  * request took longer than its `timeout` (TIMEOUT). pylibmc has no class for
  * this and raises its bare `Error`.
  */
-export class Timeout extends Error {}
+export class Timeout extends MemcachedError {}
 
 /**
  * An argument or option is out of range, such as a negative ttl or delta, or
  * an unknown option name (INVALID_ARGUMENTS, PARSE_ERROR, PARSE_USER_ERROR).
  * Nothing was sent.
  */
-export class InvalidArguments extends Error {}
+export class InvalidArguments extends MemcachedError {}
 
 /** The server did not store the item (NOTSTORED) where a stored item was required. */
-export class NotStored extends Error {}
+export class NotStored extends MemcachedError {}
 
 /**
  * Authentication was refused or could not be completed (AUTH_PROBLEM,
  * AUTH_FAILURE, AUTH_CONTINUE). Credentials never appear in its message.
  */
-export class AuthError extends Error {}
+export class AuthError extends MemcachedError {}
 
 /**
  * `ClientPool.reserve({ block: false })` found no free client. pylibmc raises
  * Python's `queue.Empty` here.
  */
-export class PoolExhausted extends Error {}
+export class PoolExhausted extends MemcachedError {}
 
 /**
  * A TLS connection could not be set up: the server's certificate did not
@@ -278,9 +279,9 @@ export class PoolExhausted extends Error {}
 export class TlsError extends ConnectionError {}
 
 /** A class of error from this module. */
-export type ErrorClass = typeof Error;
+export type ErrorClass = typeof MemcachedError;
 
-define(Error, "Error", Status.FAILURE);
+define(MemcachedError, "Error", Status.FAILURE);
 define(CacheMiss, "CacheMiss", Status.NOTFOUND);
 define(Failure, "Failure", Status.FAILURE);
 define(HostLookupError, "HostLookupError", Status.HOST_LOOKUP_FAILURE);
@@ -395,7 +396,7 @@ export function errorFor(
   status: Status,
   detail: string,
   details: Omit<ErrorDetails, "status"> = {},
-): Error {
+): MemcachedError {
   const Class = classify(status) ?? Failure;
   return new Class(detail, { ...details, status });
 }
@@ -490,7 +491,7 @@ export function consequence(status: Status): Consequence {
  * ```
  */
 export function isRetriable(err: unknown): boolean {
-  if (!(err instanceof Error) || err instanceof SomeErrors) return false;
+  if (!(err instanceof MemcachedError) || err instanceof SomeErrors) return false;
   return consequence(err.status).retriable;
 }
 
@@ -499,7 +500,7 @@ export function isRetriable(err: unknown): boolean {
  * mapped from statuses), followed by the ones this client adds.
  */
 export const errors: readonly ErrorClass[] = Object.freeze([
-  Error,
+  MemcachedError,
   CacheMiss,
   Failure,
   HostLookupError,

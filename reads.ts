@@ -7,7 +7,7 @@
  */
 import { Batch, type Part, type Repeat, type Waiter } from "./batch.ts";
 import type { Codec } from "./codec.ts";
-import { CacheMiss, type Error, errorFor } from "./errors.ts";
+import { CacheMiss, errorFor, type MemcachedError } from "./errors.ts";
 import type { CallOptions } from "./options.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
 import type { SentKey } from "./protocol/keys.ts";
@@ -86,7 +86,7 @@ export class Reader {
     const all = Array.isArray(keys) ? keys.slice() : [...keys];
     const encoded: SentKey[] = new Array(all.length);
     for (let i = 0; i < all.length; i++) encoded[i] = this.#keys.sent(all[i], "getMulti");
-    const errors = new Map<string, Error>();
+    const errors = new Map<string, MemcachedError>();
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
     const batches: { index: number; at: number[] }[] = [];
@@ -135,7 +135,7 @@ export class Reader {
           if (!(value instanceof Promise)) values[i] = value;
           else inflating.push(placeLater(value, values, i, errors, key));
         } catch (err) {
-          errors.set(key, err as Error);
+          errors.set(key, err as MemcachedError);
         }
       }
     }
@@ -439,12 +439,12 @@ function placeLater(
   value: Promise<unknown>,
   values: unknown[],
   place: number,
-  errors: Map<string, Error>,
+  errors: Map<string, MemcachedError>,
   key: string,
 ): Promise<void> {
   return value.then(
     (inflated) => void (values[place] = inflated),
-    (err) => void errors.set(key, err as Error),
+    (err) => void errors.set(key, err as MemcachedError),
   );
 }
 

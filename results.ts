@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Error, NotFound, SomeErrors } from "./errors.ts";
+import { type MemcachedError, NotFound, SomeErrors } from "./errors.ts";
 import { sameKey, type SentKey } from "./protocol/keys.ts";
 import type { MetaReply } from "./protocol/meta.ts";
 import { Status } from "./protocol/status.ts";
@@ -17,7 +17,7 @@ export type Counter = number | bigint;
 const NO_BYTES = new Uint8Array(0);
 
 /** The one item of a single-key text `get`, checked to be for key `k`. */
-export function onlyItem(reply: Reply, k: SentKey, fail: () => Error): Item | undefined {
+export function onlyItem(reply: Reply, k: SentKey, fail: () => MemcachedError): Item | undefined {
   if (reply.status !== Status.END) throw fail();
   const item = reply.items![0];
   if (reply.items!.length > 1 || (item && !sameKey(item.key, k))) {
@@ -52,21 +52,21 @@ export function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bi
 const MODES = { add: "E", replace: "R", append: "A", prepend: "P" };
 
 /** The result of an `ms`: `false` for NS and EX, NotFound for NF. */
-export function metaStored(meta: MetaReply, fail: () => Error): boolean {
+export function metaStored(meta: MetaReply, fail: () => MemcachedError): boolean {
   if (meta.code === "HD") return true;
   if (meta.code === "NS" || meta.code === "EX") return false;
   throw fail();
 }
 
 /** The result of an `md`: `false` when the key was missing. */
-export function metaDeleted(meta: MetaReply, fail: () => Error): boolean {
+export function metaDeleted(meta: MetaReply, fail: () => MemcachedError): boolean {
   if (meta.code === "HD") return true;
   if (meta.code === "NF") return false;
   throw fail();
 }
 
 /** The new value of a counter from an `ma … v`. */
-export function metaCounted(meta: MetaReply, fail: () => Error): Counter {
+export function metaCounted(meta: MetaReply, fail: () => MemcachedError): Counter {
   if (meta.code !== "VA" || !meta.value) throw fail();
   const n = BigInt(String.fromCharCode(...meta.value));
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
@@ -82,7 +82,7 @@ export function toBase64(bytes: Uint8Array): string {
 export const utf8 = new TextEncoder();
 
 /** The result of a storage command: `false` for NOT_STORED and EXISTS. */
-export function stored(reply: Reply, fail: () => Error): boolean {
+export function stored(reply: Reply, fail: () => MemcachedError): boolean {
   switch (reply.status) {
     case Status.STORED:
       return true;
@@ -95,21 +95,21 @@ export function stored(reply: Reply, fail: () => Error): boolean {
 }
 
 /** The result of `delete`: `false` when the key was missing. */
-export function deleted(reply: Reply, fail: () => Error): boolean {
+export function deleted(reply: Reply, fail: () => MemcachedError): boolean {
   if (reply.status === Status.DELETED) return true;
   if (reply.status === Status.NOTFOUND) return false;
   throw fail();
 }
 
 /** The result of `touch`: `false` when the key was missing. */
-export function touched(reply: Reply, fail: () => Error): boolean {
+export function touched(reply: Reply, fail: () => MemcachedError): boolean {
   if (reply.status === Status.SUCCESS) return true;
   if (reply.status === Status.NOTFOUND) return false;
   throw fail();
 }
 
 /** The new value of a counter. */
-export function counted(reply: Reply, fail: () => Error): Counter {
+export function counted(reply: Reply, fail: () => MemcachedError): Counter {
   if (reply.number === undefined) throw fail();
   return reply.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(reply.number) : reply.number;
 }
@@ -126,7 +126,7 @@ export function isIterable(value: unknown): value is Iterable<readonly [string, 
  */
 export function settle<R>(
   results: Map<string, R>,
-  errors: Map<string, Error>,
+  errors: Map<string, MemcachedError>,
   operation: string,
   total: number,
   noun = "keys",
@@ -155,7 +155,7 @@ export function settle<R>(
 }
 
 /** How many keys failed with each error class, e.g. "2 ServerDown, 1 Timeout". */
-function summary(errors: Map<string, Error>): string {
+function summary(errors: Map<string, MemcachedError>): string {
   const names = new Map<string, number>();
   for (const err of errors.values()) names.set(err.name, (names.get(err.name) ?? 0) + 1);
   return [...names].map(([name, n]) => `${n} ${name}`).join(", ");

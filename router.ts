@@ -7,7 +7,7 @@
  * @module
  */
 import { type Cluster, isServerFailure } from "./cluster/mod.ts";
-import { type Error, type ErrorClass, errorFor, isRetriable } from "./errors.ts";
+import { type ErrorClass, errorFor, isRetriable, type MemcachedError } from "./errors.ts";
 import {
   type CallOptions,
   type CommandEvent,
@@ -61,7 +61,7 @@ const TEXT_OF: Record<string, string> = {
 export type Mode = "one" | "read" | "write";
 
 /** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
-export type Handler<R> = (reply: Reply, fail: () => Error) => R;
+export type Handler<R> = (reply: Reply, fail: () => MemcachedError) => R;
 
 /** The protocol a server is spoken to in. */
 export type Dialect = "text" | "meta" | "binary";
@@ -185,17 +185,19 @@ export class Router {
       let dialect = this.dialect(at);
       if (dialect instanceof Promise) {
         const begun = Date.now();
-        dialect = await within(dialect, timeout, signal, operation, key).catch((err: Error) => {
-          // The probe's error, told as this call's, of the same class (e.g. TlsError).
-          const Class = err.constructor as ErrorClass;
-          throw new Class(err.detail, {
-            status: err.status,
-            operation,
-            key,
-            server: this.cluster.names[at],
-            cause: err.cause,
-          });
-        });
+        dialect = await within(dialect, timeout, signal, operation, key).catch(
+          (err: MemcachedError) => {
+            // The probe's error, told as this call's, of the same class (e.g. TlsError).
+            const Class = err.constructor as ErrorClass;
+            throw new Class(err.detail, {
+              status: err.status,
+              operation,
+              key,
+              server: this.cluster.names[at],
+              cause: err.cause,
+            });
+          },
+        );
         timeout -= Date.now() - begun;
       }
       const only = meta?.only ??
@@ -338,7 +340,7 @@ export class Router {
       (reply) => this.#dialects[index] = reply.meta?.code === "MN" ? "meta" : "text",
       (err) => {
         this.#probes[index] = undefined;
-        if ((err as Error).status !== Status.NOT_SUPPORTED) throw err;
+        if ((err as MemcachedError).status !== Status.NOT_SUPPORTED) throw err;
         return this.#dialects[index] = "text";
       },
     );
@@ -359,7 +361,7 @@ export class Router {
     command: "mg" | "ms" | "md" | "ma",
     k: SentKey,
     flags: string[],
-    handle: (meta: MetaReply, fail: () => Error) => R,
+    handle: (meta: MetaReply, fail: () => MemcachedError) => R,
     data?: DataBlock,
   ): MetaParts<R> {
     const opaque = String(this.opaque());
@@ -382,7 +384,7 @@ export class Router {
     keys: readonly string[],
     encoded: readonly SentKey[],
     operation: string,
-    errors: Map<string, Error>,
+    errors: Map<string, MemcachedError>,
   ): Map<number, number[]> {
     if (this.cluster.size === 1 && keys.length > 0) {
       // One server holds every key, or none does: ask once, not per key.
@@ -434,7 +436,7 @@ export class Router {
       ),
     );
     const results = new Map<string, R>();
-    const errors = new Map<string, Error>();
+    const errors = new Map<string, MemcachedError>();
     sortOut(outcomes, names, results, errors);
     return settle(results, errors, operation, names.length, "servers");
   }
@@ -450,11 +452,11 @@ export class Router {
     options: CallOptions | undefined,
     one: (key: string, k: Uint8Array) => Promise<boolean>,
     quiet: (w: ByteWriter, emit: Emit, key: string, k: Uint8Array, flags: string[]) => void,
-    outcome: (meta: MetaReply, fail: () => Error) => boolean,
+    outcome: (meta: MetaReply, fail: () => MemcachedError) => boolean,
   ): Promise<Map<string, boolean>> {
     if (this.#replicated) return this.each(keys, operation, one);
     const all = [...keys.keys()];
-    const errors = new Map<string, Error>();
+    const errors = new Map<string, MemcachedError>();
     const results = new Map<string, boolean>();
     await Promise.all(
       [...this.group(all, [...keys.values()], operation, errors)].map(async ([index, at]) => {
@@ -463,7 +465,7 @@ export class Router {
         try {
           dialect = await this.dialect(index);
         } catch (err) {
-          for (const key of group) errors.set(key, err as Error);
+          for (const key of group) errors.set(key, err as MemcachedError);
           return;
         }
         if (dialect === "text") {
@@ -511,7 +513,7 @@ export class Router {
           );
           for (const [key, ok] of done) results.set(key, ok);
         } catch (err) {
-          for (const key of group) errors.set(key, err as Error);
+          for (const key of group) errors.set(key, err as MemcachedError);
         }
       }),
     );
@@ -533,7 +535,7 @@ export class Router {
     const names = [...keys.keys()];
     const outcomes = await Promise.allSettled(names.map((key) => one(key, keys.get(key)!)));
     const results = new Map<string, R>();
-    const errors = new Map<string, Error>();
+    const errors = new Map<string, MemcachedError>();
     sortOut(outcomes, names, results, errors);
     return settle(results, errors, operation, names.length);
   }
@@ -544,7 +546,7 @@ function sortOut<R>(
   outcomes: PromiseSettledResult<R>[],
   names: readonly string[],
   results: Map<string, R>,
-  errors: Map<string, Error>,
+  errors: Map<string, MemcachedError>,
 ): void {
   for (let i = 0; i < outcomes.length; i++) {
     const outcome = outcomes[i];
@@ -554,7 +556,7 @@ function sortOut<R>(
 }
 
 /** The error for a key when every server is out of the placement. */
-export function noServer(operation: string, key: string | undefined): Error {
+export function noServer(operation: string, key: string | undefined): MemcachedError {
   return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
 }
 
@@ -571,7 +573,7 @@ async function observed<R>(
   server: string,
 ): Promise<R> {
   const started = performance.now();
-  const report = (error?: Error, hit?: boolean) => {
+  const report = (error?: MemcachedError, hit?: boolean) => {
     try {
       const duration = performance.now() - started;
       observer(
@@ -594,7 +596,7 @@ async function observed<R>(
     );
     return result;
   } catch (err) {
-    report(err as Error);
+    report(err as MemcachedError);
     throw err;
   }
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Error } from "../errors.ts";
+import type { MemcachedError } from "../errors.ts";
 import { unrefTimer } from "../transport/mod.ts";
 import type { Resolved } from "./behaviors.ts";
 
@@ -29,7 +29,7 @@ export interface ServerHealth {
    */
   downUntil?: number;
   /** The last failure, if any. */
-  lastError?: Error;
+  lastError?: MemcachedError;
 }
 
 /** The shortest wait between two probes of a server, so that a refused one is not hammered. */
@@ -39,7 +39,7 @@ interface Entry {
   state: ServerState;
   failures: number;
   downUntil: number;
-  lastError?: Error;
+  lastError?: MemcachedError;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -55,7 +55,7 @@ export class Health {
   readonly #names: readonly string[];
   readonly #entries: Entry[];
   readonly #behaviors: Resolved;
-  readonly #probe: (index: number) => Promise<Error | undefined>;
+  readonly #probe: (index: number) => Promise<MemcachedError | undefined>;
   readonly #onPlacement: () => void;
   #closed = false;
 
@@ -67,7 +67,7 @@ export class Health {
   constructor(
     names: readonly string[],
     behaviors: Resolved,
-    probe: (index: number) => Promise<Error | undefined>,
+    probe: (index: number) => Promise<MemcachedError | undefined>,
     onPlacement: () => void,
   ) {
     this.#names = names;
@@ -98,7 +98,7 @@ export class Health {
   }
 
   /** A server's connection met a failure that counts against it. */
-  failed(index: number, err: Error): void {
+  failed(index: number, err: MemcachedError): void {
     if (this.#closed) return;
     const entry = this.#entries[index];
     entry.failures++;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { RequestSpec } from "../connection.ts";
-import { consequence, type Error, errorFor } from "../errors.ts";
+import { consequence, errorFor, type MemcachedError } from "../errors.ts";
 import { ConnectionPool, type ConnectionPoolOptions } from "../pool.ts";
 import { encodeMetaAsBinary } from "../protocol/binary.ts";
 import { encodeMeta } from "../protocol/meta.ts";
@@ -21,7 +21,7 @@ import type { Server } from "./servers.ts";
 
 /** Whether an error means its server could not serve the request (so another server may). */
 export function isServerFailure(err: unknown): boolean {
-  const status = (err as Error)?.status;
+  const status = (err as MemcachedError)?.status;
   if (status === undefined) return false;
   return status === Status.SERVER_TEMPORARILY_DISABLED || consequence(status).serverFailure;
 }
@@ -140,13 +140,13 @@ export class Cluster {
    * proxy closing the connection on it or a refused login: only a failure
    * of the server counts.
    */
-  async #probe(index: number): Promise<Error | undefined> {
+  async #probe(index: number): Promise<MemcachedError | undefined> {
     try {
       await this.#pools[index].request(this.#probeSpec);
       return undefined;
     } catch (err) {
-      const status = (err as Error).status;
-      return consequence(status).serverFailure ? err as Error : undefined;
+      const status = (err as MemcachedError).status;
+      return consequence(status).serverFailure ? err as MemcachedError : undefined;
     }
   }
 
