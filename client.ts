@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { Codec, type Encoded, pylibmcSerializer } from "./codec.ts";
+import { Codec, type Encoded, pylibmcSerializer } from "./codec/mod.ts";
 import { resolveBehaviors } from "./cluster/behaviors.ts";
+import { millis } from "./cluster/call.ts";
 import { Cluster } from "./cluster/mod.ts";
 import type { ServerHealth } from "./cluster/health.ts";
 import { parseServer } from "./cluster/servers.ts";
@@ -19,10 +20,9 @@ import {
   type FlushOptions,
   integer,
   MAX_TTL,
-  millis,
   retryPolicy,
   type StoreOptions,
-} from "./options.ts";
+} from "./client/options.ts";
 import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
 import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./protocol/binary.ts";
 import { shareBuffers } from "./protocol/slab.ts";
@@ -54,11 +54,11 @@ import {
   stored,
   storeFlags,
   touched,
-} from "./results.ts";
+} from "./client/results.ts";
 import { asciiTextFor, defaultConnector, runtime } from "./transport/mod.ts";
-import { authentication, checkCredentials, checkTls } from "./security.ts";
-import { MISS, Reader } from "./reads.ts";
-import { noServer, Router } from "./router.ts";
+import { authentication, checkCredentials, checkTls } from "./client/security.ts";
+import { MISS, Reader } from "./client/reads.ts";
+import { noServer, Router } from "./cluster/router.ts";
 
 // Small arrays as views of shared buffers pay off on V8 and cost on
 // JavaScriptCore (see protocol/slab.ts).

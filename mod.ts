@@ -50,7 +50,7 @@ export type {
   FlushOptions,
   RetryPolicy,
   StoreOptions,
-} from "./options.ts";
+} from "./client/options.ts";
 export type { ServerHealth, ServerState } from "./cluster/health.ts";
 export type { DumpEntry } from "./protocol/text.ts";
 export {
@@ -60,7 +60,7 @@ export {
   Flags,
   pylibmcSerializer,
   type Serializer,
-} from "./codec.ts";
+} from "./codec/mod.ts";
 export * from "./errors.ts";
 export { ClientPool, type Lease, type Poolable, type ReserveOptions } from "./pool.ts";
 export { isSuccess } from "./protocol/status.ts";

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { RequestSpec } from "../connection.ts";
+import type { RequestSpec } from "../connection/mod.ts";
 import { consequence, errorFor, type MemcachedError } from "../errors.ts";
-import { ConnectionPool, type ConnectionPoolOptions } from "../pool.ts";
+import { ConnectionPool, type ConnectionPoolOptions } from "./pools.ts";
 import { encodeMetaAsBinary } from "../protocol/binary.ts";
 import { encodeMeta } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";

@@ -131,3 +131,10 @@ export function sameKey(a: SentKey, b: SentKey): boolean {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
+
+/** The base64 of a key's bytes, as the meta protocol's `b` flag sends it. */
+export function base64Key(key: SentKey): Uint8Array {
+  let binary = "";
+  for (const byte of keyBytes(key)) binary += String.fromCharCode(byte);
+  return utf8.encode(btoa(binary));
+}

@@ -1,7 +1,7 @@
 /** A tick's batch of gets: each key once, however many callers ask for it. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Batch } from "../batch.ts";
+import { Batch } from "../client/batch.ts";
 
 /** Adds `key` unless the batch has it; returns its position. */
 function ask(batch: Batch, key: string): number {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { Connection } from "../connection.ts";
+import { Connection } from "../connection/mod.ts";
 import { Status } from "../protocol/status.ts";
 import type { SocketEvents } from "../transport/types.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";

@@ -1,7 +1,7 @@
 /** Promises whose resolving functions are left in module slots instead of captured by a closure. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { pending, rejectLast, resolveLast } from "../promises.ts";
+import { pending, rejectLast, resolveLast } from "../connection/promises.ts";
 
 describe("pending promises", () => {
   test("each promise settles through the functions its own call left", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Connection } from "../connection.ts";
+import { Connection } from "../connection/mod.ts";
 import { BadKeyProvided, Client, NotSupportedError, ProtocolError } from "../mod.ts";
 import type { SocketEvents } from "../transport/mod.ts";
 import { recording } from "./recording.ts";

@@ -5,19 +5,19 @@
  *
  * @module
  */
-import { consequence, errorFor, type MemcachedError, TlsError } from "./errors.ts";
+import { consequence, errorFor, type MemcachedError, TlsError } from "../errors.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
-import { Status } from "./protocol/status.ts";
-import { BinaryReplyParser } from "./protocol/binary.ts";
-import { sameKey, type SentKey } from "./protocol/keys.ts";
+import { Status } from "../protocol/status.ts";
+import { BinaryReplyParser } from "../protocol/binary.ts";
+import { sameKey, type SentKey } from "../protocol/keys.ts";
 import {
   type AsciiText,
   decodeKey,
   type Expect,
   type Reply,
   TextReplyParser,
-} from "./protocol/text.ts";
-import { ByteWriter } from "./protocol/writer.ts";
+} from "../protocol/text.ts";
+import { ByteWriter } from "../protocol/writer.ts";
 import {
   type Address,
   addressName,
@@ -27,7 +27,7 @@ import {
   type SocketOptions,
   type TlsOptions,
   unrefTimer,
-} from "./transport/mod.ts";
+} from "../transport/mod.ts";
 
 /** How a connection behaves. */
 export interface ConnectionOptions {

@@ -20,9 +20,9 @@
  *
  * @module
  */
-import { Failure, NotSupportedError } from "./errors.ts";
-import { encodeText, owned } from "./protocol/slab.ts";
-import { runtime } from "./transport/mod.ts";
+import { Failure, NotSupportedError } from "../errors.ts";
+import { encodeText, owned } from "../protocol/slab.ts";
+import { runtime } from "../transport/mod.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
 export const Flags: Readonly<{
@@ -66,7 +66,7 @@ export interface Encoded {
  *
  * @example
  * ```ts
- * import type { Serializer } from "./codec.ts";
+ * import type { Serializer } from "./mod.ts";
  * const json: Serializer = {
  *   serialize: (value) => ({ bytes: new TextEncoder().encode(JSON.stringify(value)), flags: 0 }),
  *   deserialize: (bytes) => JSON.parse(new TextDecoder().decode(bytes)),

@@ -8,12 +8,12 @@
  *
  * @module
  */
-import type { Hello } from "./connection.ts";
-import { InvalidArguments } from "./errors.ts";
-import { encodeSaslPlain } from "./protocol/binary.ts";
-import { Status } from "./protocol/status.ts";
-import { encodeStore } from "./protocol/text.ts";
-import type { TlsOptions } from "./transport/mod.ts";
+import type { Hello } from "../connection/mod.ts";
+import { InvalidArguments } from "../errors.ts";
+import { encodeSaslPlain } from "../protocol/binary.ts";
+import { Status } from "../protocol/status.ts";
+import { encodeStore } from "../protocol/text.ts";
+import type { TlsOptions } from "../transport/mod.ts";
 
 /** A user name and password. */
 export interface Credentials {

@@ -6,22 +6,16 @@
  *
  * @module
  */
-import { type Cluster, isServerFailure } from "./cluster/mod.ts";
-import { type ErrorClass, errorFor, isRetriable, type MemcachedError } from "./errors.ts";
-import {
-  type CallOptions,
-  type CommandEvent,
-  millis,
-  type RetryPolicy,
-  signalOf,
-} from "./options.ts";
-import { encodeMetaAsBinary } from "./protocol/binary.ts";
-import { keyBytes, type SentKey } from "./protocol/keys.ts";
-import { encodeMeta, type MetaCommand, type MetaReply } from "./protocol/meta.ts";
-import { Status } from "./protocol/status.ts";
-import type { Expect, Reply } from "./protocol/text.ts";
-import type { ByteWriter, DataBlock } from "./protocol/writer.ts";
-import { settle, toBase64, utf8 } from "./results.ts";
+import { type Cluster, isServerFailure } from "./mod.ts";
+import { type ErrorClass, errorFor, isRetriable, type MemcachedError } from "../errors.ts";
+import { type CallOptions, type CommandEvent, millis, type RetryPolicy, signalOf } from "./call.ts";
+import { encodeMetaAsBinary } from "../protocol/binary.ts";
+import { base64Key, type SentKey } from "../protocol/keys.ts";
+import { encodeMeta, type MetaCommand, type MetaReply } from "../protocol/meta.ts";
+import { Status } from "../protocol/status.ts";
+import type { Expect, Reply } from "../protocol/text.ts";
+import type { ByteWriter, DataBlock } from "../protocol/writer.ts";
+import { settle, sortOut } from "./outcomes.ts";
 
 /**
  * Operations the `retry` option may send again: sending any of them twice
@@ -149,7 +143,7 @@ export class Router {
       encodeMeta(
         w,
         command,
-        base64 ? utf8.encode(toBase64(keyBytes(key))) : key,
+        base64 ? base64Key(key) : key,
         flags,
         data,
         base64,
@@ -538,20 +532,6 @@ export class Router {
     const errors = new Map<string, MemcachedError>();
     sortOut(outcomes, names, results, errors);
     return settle(results, errors, operation, names.length);
-  }
-}
-
-/** Puts each outcome in `results` or, when it failed, in `errors`, under its name in `names`. */
-function sortOut<R>(
-  outcomes: PromiseSettledResult<R>[],
-  names: readonly string[],
-  results: Map<string, R>,
-  errors: Map<string, MemcachedError>,
-): void {
-  for (let i = 0; i < outcomes.length; i++) {
-    const outcome = outcomes[i];
-    if (outcome.status === "fulfilled") results.set(names[i], outcome.value);
-    else errors.set(names[i], outcome.reason);
   }
 }
 

@@ -5,49 +5,13 @@
  *
  * @module
  */
-import type { Behaviors } from "./cluster/behaviors.ts";
-import type { CompressionOptions, Serializer } from "./codec.ts";
-import { InvalidArguments } from "./errors.ts";
-import type { Connector, TlsOptions } from "./transport/mod.ts";
+import type { Behaviors } from "../cluster/behaviors.ts";
+import type { CompressionOptions, Serializer } from "../codec/mod.ts";
+import { InvalidArguments } from "../errors.ts";
+import { type CallOptions, type CommandEvent, millis, type RetryPolicy } from "../cluster/call.ts";
+import type { Connector, TlsOptions } from "../transport/mod.ts";
 
-/**
- * What the `onCommand` option reports for every request a call sends, for
- * logs, metrics or tracing (e.g. OpenTelemetry spans).
- */
-export interface CommandEvent {
-  /** The client operation, e.g. `"get"` or `"setMulti"`. */
-  operation: string;
-  /** The key, for single-key requests. */
-  key?: string;
-  /** The server the request went to: `host:port` or the socket path. */
-  server: string;
-  /** Milliseconds from sending to the outcome. */
-  duration: number;
-  /** The error, when the request failed. */
-  error?: Error;
-  /**
-   * For a read that succeeded: whether it found a value (for a multi-key
-   * request, whether it found any). Absent for other operations.
-   */
-  hit?: boolean;
-}
-
-/**
- * How the `retry` option sends an idempotent operation again (get, gets,
- * getMulti, getAndTouch, getWithMeta, touch, set, delete) after a failure
- * that `isRetriable` accepts. The waits grow exponentially with
- * full jitter: before attempt n+1, a random time up to
- * `min(maxBackoff, backoff * 2^(n-1))` ms. The call's `timeout` bounds every
- * attempt and wait together.
- */
-export interface RetryPolicy {
-  /** Attempts in all, the first included. Default 3. */
-  attempts?: number;
-  /** Milliseconds of the first wait's bound. Default 50. */
-  backoff?: number;
-  /** The largest bound of a wait, in milliseconds. Default 1000. */
-  maxBackoff?: number;
-}
+export type { CallOptions, CommandEvent, RetryPolicy };
 
 /** Options of `new Client(servers, options)`. */
 export interface ClientOptions {
@@ -166,14 +130,6 @@ export function retryPolicy(retry: unknown): Required<RetryPolicy> | undefined {
   };
 }
 
-/** Options every operation takes. */
-export interface CallOptions {
-  /** Abandons the call when aborted: it rejects with `signal.reason`, as `fetch` does. */
-  signal?: AbortSignal;
-  /** Milliseconds this call may take; overrides the client's `timeout`. */
-  timeout?: number;
-}
-
 /** Options of the storage operations. */
 export interface StoreOptions extends CallOptions {
   /**
@@ -234,18 +190,6 @@ export function integer(
   return value;
 }
 
-/** A positive number of milliseconds (Infinity allowed), or the default. */
-export function millis(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number of milliseconds, not ${typeof value}`);
-  }
-  if (!(value > 0)) {
-    throw new InvalidArguments(`${name} must be a positive number of milliseconds, not ${value}`);
-  }
-  return value;
-}
-
 /** An unsigned 64-bit delta for incr/decr. */
 export function delta(value: unknown): bigint {
   if (typeof value === "bigint") {
@@ -263,13 +207,4 @@ export function delta(value: unknown): bigint {
     );
   }
   return BigInt(value);
-}
-
-/** Checks the `signal` of a call's options. */
-export function signalOf(options: CallOptions | undefined): AbortSignal | undefined {
-  const signal = options?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError("signal must be an AbortSignal");
-  }
-  return signal;
 }

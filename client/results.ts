@@ -1,15 +1,14 @@
 /**
  * Turning replies into results: the handlers of each operation's replies,
- * text and meta, and how a multi-key call reports partial failure. Used by
- * client.ts only.
+ * text and meta. Used by the client and its reader.
  *
  * @module
  */
-import { type MemcachedError, NotFound, SomeErrors } from "./errors.ts";
-import { sameKey, type SentKey } from "./protocol/keys.ts";
-import type { MetaReply } from "./protocol/meta.ts";
-import { Status } from "./protocol/status.ts";
-import type { Item, Reply, StoreVerb } from "./protocol/text.ts";
+import type { MemcachedError } from "../errors.ts";
+import { sameKey, type SentKey } from "../protocol/keys.ts";
+import type { MetaReply } from "../protocol/meta.ts";
+import { Status } from "../protocol/status.ts";
+import type { Item, Reply, StoreVerb } from "../protocol/text.ts";
 
 /** A counter value: a `number`, or a `bigint` past 2^53. */
 export type Counter = number | bigint;
@@ -72,15 +71,6 @@ export function metaCounted(meta: MetaReply, fail: () => MemcachedError): Counte
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
-/** Base64 of bytes, for the meta protocol's `b` keys. */
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-export const utf8 = new TextEncoder();
-
 /** The result of a storage command: `false` for NOT_STORED and EXISTS. */
 export function stored(reply: Reply, fail: () => MemcachedError): boolean {
   switch (reply.status) {
@@ -117,46 +107,4 @@ export function counted(reply: Reply, fail: () => MemcachedError): Counter {
 /** Whether entries are given as an iterable of pairs (else as an object). */
 export function isIterable(value: unknown): value is Iterable<readonly [string, unknown]> {
   return typeof (value as Iterable<unknown>)?.[Symbol.iterator] === "function";
-}
-
-/**
- * The results of a multi-key call, or the error that reports its failures:
- * NotFound when every failure is a miss, the error itself when every key
- * failed the same way, SomeErrors otherwise.
- */
-export function settle<R>(
-  results: Map<string, R>,
-  errors: Map<string, MemcachedError>,
-  operation: string,
-  total: number,
-  noun = "keys",
-): Map<string, R> {
-  if (errors.size === 0) return results;
-  const failures = [...errors.values()];
-  if (failures.every((err) => err instanceof NotFound)) {
-    const missing = [...errors.keys()];
-    const err = new NotFound(`${missing.length} keys not found: ${missing.join(", ")}`, {
-      operation,
-    });
-    err.keys = missing;
-    err.results = results;
-    throw err;
-  }
-  const first = failures[0];
-  if (errors.size === total && failures.every((err) => err.constructor === first.constructor)) {
-    throw first;
-  }
-  const err = new SomeErrors(`${errors.size} of ${total} ${noun} failed: ${summary(errors)}`, {
-    operation,
-  });
-  err.results = results;
-  err.errors = errors;
-  throw err;
-}
-
-/** How many keys failed with each error class, e.g. "2 ServerDown, 1 Timeout". */
-function summary(errors: Map<string, MemcachedError>): string {
-  const names = new Map<string, number>();
-  for (const err of errors.values()) names.set(err.name, (names.get(err.name) ?? 0) + 1);
-  return [...names].map(([name, n]) => `${n} ${name}`).join(", ");
 }

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { SentKey } from "./protocol/keys.ts";
-import { pending, rejectLast, resolveLast } from "./promises.ts";
+import type { SentKey } from "../protocol/keys.ts";
+import { pending, rejectLast, resolveLast } from "../connection/promises.ts";
 
 /** A caller who asked for a key that was in the batch already. */
 export interface Waiter {

@@ -6,16 +6,17 @@
  * @module
  */
 import { Batch, type Part, type Repeat, type Waiter } from "./batch.ts";
-import type { Codec } from "./codec.ts";
-import { CacheMiss, errorFor, type MemcachedError } from "./errors.ts";
+import type { Codec } from "../codec/mod.ts";
+import { CacheMiss, errorFor, type MemcachedError } from "../errors.ts";
 import type { CallOptions } from "./options.ts";
-import { pending, rejectLast, resolveLast } from "./promises.ts";
-import type { SentKey } from "./protocol/keys.ts";
-import { Status } from "./protocol/status.ts";
-import { decodeKey, encodeRetrieve, type Item } from "./protocol/text.ts";
-import type { ByteWriter } from "./protocol/writer.ts";
-import { itemOf, onlyItem, settle } from "./results.ts";
-import { type MetaParts, type Mode, noServer, type Router } from "./router.ts";
+import { pending, rejectLast, resolveLast } from "../connection/promises.ts";
+import type { SentKey } from "../protocol/keys.ts";
+import { Status } from "../protocol/status.ts";
+import { decodeKey, encodeRetrieve, type Item } from "../protocol/text.ts";
+import type { ByteWriter } from "../protocol/writer.ts";
+import { settle } from "../cluster/outcomes.ts";
+import { itemOf, onlyItem } from "./results.ts";
+import { type MetaParts, type Mode, noServer, type Router } from "../cluster/router.ts";
 
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
