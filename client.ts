@@ -28,8 +28,8 @@ import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./pro
 import { shareBuffers } from "./protocol/slab.ts";
 import type { DataBlock } from "./protocol/writer.ts";
 import { Status } from "./protocol/status.ts";
+import type { DumpEntry } from "./protocol/reply.ts";
 import {
-  type DumpEntry,
   encodeArith,
   encodeDelete,
   encodeFlushAll,

@@ -52,7 +52,7 @@ export type {
   StoreOptions,
 } from "./client/options.ts";
 export type { ServerHealth, ServerState } from "./cluster/health.ts";
-export type { DumpEntry } from "./protocol/text.ts";
+export type { DumpEntry } from "./protocol/reply.ts";
 export {
   Codec,
   type CompressionOptions,

@@ -8,7 +8,8 @@ import type { MemcachedError } from "../errors.ts";
 import { sameKey, type SentKey } from "../protocol/keys.ts";
 import type { MetaReply } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
-import type { Item, Reply, StoreVerb } from "../protocol/text.ts";
+import type { Item, Reply } from "../protocol/reply.ts";
+import type { StoreVerb } from "../protocol/text.ts";
 
 /** A counter value: a `number`, or a `bigint` past 2^53. */
 export type Counter = number | bigint;

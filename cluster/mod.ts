@@ -11,7 +11,7 @@ import { encodeMetaAsBinary } from "../protocol/binary.ts";
 import { encodeMeta } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
 import { keyBytes, type SentKey } from "../protocol/keys.ts";
-import type { Reply } from "../protocol/text.ts";
+import type { Reply } from "../protocol/reply.ts";
 import { addressName } from "../transport/mod.ts";
 import type { Resolved } from "./behaviors.ts";
 import { hashes, type HashFunction } from "./hash.ts";

@@ -7,7 +7,7 @@
 import { Connection, type ConnectionOptions, type RequestSpec } from "../connection/mod.ts";
 import { errorFor } from "../errors.ts";
 import { Status } from "../protocol/status.ts";
-import type { Reply } from "../protocol/text.ts";
+import type { Reply } from "../protocol/reply.ts";
 import { type Address, addressName, unrefTimer } from "../transport/mod.ts";
 
 /** How a {@linkcode ConnectionPool} behaves. */

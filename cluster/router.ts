@@ -13,7 +13,7 @@ import { encodeMetaAsBinary } from "../protocol/binary.ts";
 import { base64Key, type SentKey } from "../protocol/keys.ts";
 import { encodeMeta, type MetaCommand, type MetaReply } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
-import type { Expect, Reply } from "../protocol/text.ts";
+import type { Expect, Reply } from "../protocol/reply.ts";
 import type { ByteWriter, DataBlock } from "../protocol/writer.ts";
 import { settle, sortOut } from "./outcomes.ts";
 

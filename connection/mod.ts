@@ -10,13 +10,10 @@ import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Status } from "../protocol/status.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
 import { sameKey, type SentKey } from "../protocol/keys.ts";
-import {
-  type AsciiText,
-  decodeKey,
-  type Expect,
-  type Reply,
-  TextReplyParser,
-} from "../protocol/text.ts";
+import type { AsciiText } from "../protocol/ascii.ts";
+import { decodeKey } from "../protocol/text.ts";
+import type { Expect, Reply } from "../protocol/reply.ts";
+import { TextReplyParser } from "../protocol/text_parser.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 import {
   type Address,

@@ -18,7 +18,7 @@
 import { type MetaCommand, type MetaReply, metaStatus } from "./meta.ts";
 import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
-import type { Expect, Reply } from "./text.ts";
+import type { Expect, Reply } from "./reply.ts";
 import type { ByteWriter, DataBlock } from "./writer.ts";
 import { keyBytes, type SentKey } from "./keys.ts";
 

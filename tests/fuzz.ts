@@ -20,7 +20,8 @@ import type { SocketEvents } from "../transport/types.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
 import { keyBytes, type SentKey } from "../protocol/keys.ts";
 import type { MetaReply } from "../protocol/meta.ts";
-import { type Expect, type Item, MAX_LINE, type Reply, TextReplyParser } from "../protocol/text.ts";
+import type { Expect, Item, Reply } from "../protocol/reply.ts";
+import { MAX_LINE, TextReplyParser } from "../protocol/text_parser.ts";
 
 /** The item size limit the fuzzed parser runs with. */
 export const MAX_VALUE = 1024;

@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { Status } from "../protocol/status.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
 import type { SentKey } from "../protocol/keys.ts";
-import { type AsciiText, type Expect, type Reply, TextReplyParser } from "../protocol/text.ts";
+import type { AsciiText } from "../protocol/ascii.ts";
+import type { Expect, Reply } from "../protocol/reply.ts";
+import { TextReplyParser } from "../protocol/text_parser.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 
 /** UTF-8 bytes of a string. */

@@ -7,7 +7,8 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { Status } from "../protocol/status.ts";
 import { bytes, encoded, feed, splitEverywhere, text } from "./split.ts";
-import type { AsciiText, Item, Reply } from "../protocol/text.ts";
+import type { AsciiText } from "../protocol/ascii.ts";
+import type { Item, Reply } from "../protocol/reply.ts";
 import { asciiTextFor, runtime } from "../transport/mod.ts";
 import { collectGarbage } from "./gc.ts";
 import type { SentKey } from "../protocol/keys.ts";
@@ -20,9 +21,8 @@ import {
   encodeStore,
   encodeTouch,
   encodeVersion,
-  MAX_LINE,
-  TextReplyParser,
 } from "../protocol/text.ts";
+import { MAX_LINE, TextReplyParser } from "../protocol/text_parser.ts";
 
 describe("text protocol encoders", () => {
   test("storage commands carry flags, ttl, length and the data block", () => {

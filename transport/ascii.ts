@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AsciiText } from "../protocol/text.ts";
+import type { AsciiText } from "../protocol/ascii.ts";
 
 interface NodeBuffer {
   isAscii(bytes: Uint8Array): boolean;

@@ -4,7 +4,7 @@
  * @module
  */
 import { Status } from "../protocol/status.ts";
-import type { AsciiText } from "../protocol/text.ts";
+import type { AsciiText } from "../protocol/ascii.ts";
 import { nativeAsciiText } from "./ascii.ts";
 import { connectBun } from "./bun.ts";
 import { connectDeno } from "./deno.ts";
