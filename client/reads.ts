@@ -55,9 +55,9 @@ export class Reader {
   readonly #textKeys: boolean;
   /**
    * Gets waiting for this tick's batch, by server index. Every server always
-   * has one, empty until a get comes: on JavaScriptCore, the first get of
-   * each tick finding none made the optimized code of every get bail out,
-   * a hundred times, until it was compiled again.
+   * has one, empty until a get comes, so that a get never finds a missing
+   * batch: on JavaScriptCore that case makes the optimized code of every
+   * get bail out.
    */
   readonly #batches: Batch[];
   /** Whether this tick's batches are due to be sent. */

@@ -1,12 +1,12 @@
 /**
  * Small byte arrays carved out of shared 64 KiB buffers.
  *
- * V8 (Deno, Node, Workers) spends about a microsecond on every typed array
- * that gets a buffer of its own, more than the rest of a small request
- * costs; a view of a shared buffer costs a few tens of nanoseconds.
- * JavaScriptCore (Bun) is the other way round: fresh small arrays take
- * about 10 ns and views several times that. So sharing is a switch, set by
- * the client for the engine it runs on ({@linkcode shareBuffers}).
+ * V8 (Deno, Node, Workers) spends more on a typed array that gets a buffer
+ * of its own than the rest of a small request costs, where a view of a
+ * shared buffer is cheap. JavaScriptCore (Bun) is the other way round:
+ * fresh small arrays are cheap and views cost more. So sharing is a
+ * switch, set by the client for the engine it runs on
+ * ({@linkcode shareBuffers}).
  *
  * Arrays from here may share their buffer with others, so they are for the
  * client's own use (encoded keys and values, values on their way to a
