@@ -24,35 +24,19 @@ import {
   type StoreOptions,
 } from "./client/options.ts";
 import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
-import { encodeBinaryFlush, encodeBinaryStats, encodeBinaryVersion } from "./protocol/binary.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import type { DataBlock } from "./protocol/writer.ts";
 import { Status } from "./protocol/status.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
-import {
-  encodeArith,
-  encodeDelete,
-  encodeFlushAll,
-  encodeGat,
-  encodeMetadump,
-  encodeRetrieve,
-  encodeStats,
-  encodeStore,
-  encodeTouch,
-  encodeVersion,
-  type StoreVerb,
-} from "./protocol/text.ts";
+import type { StoreVerb } from "./protocol/text.ts";
+import type { Remove, Store } from "./protocol/wire.ts";
 import {
   counted,
   type Counter,
   deleted,
   isIterable,
-  itemOf,
-  metaCounted,
-  metaDeleted,
-  metaStored,
+  onlyItem,
   stored,
-  storeFlags,
   touched,
 } from "./client/results.ts";
 import { asciiTextFor, defaultConnector, runtime } from "./transport/mod.ts";
@@ -294,28 +278,14 @@ export class Client {
 
   async #getValue<T>(key: string, options?: CallOptions): Promise<T | undefined> {
     checkNames(options, CALL, "get");
-    const hit = await this.#reader.one(
-      "get",
-      key,
-      options,
-      "read",
-      (w, k) => encodeRetrieve(w, "get", [k]),
-      ["v", "f"],
-    );
+    const hit = await this.#reader.one("get", key, options, "read", {});
     return hit?.value as T | undefined;
   }
 
   /** The value of `key` with its cas token, or `undefined` on a miss. */
   async gets<T = unknown>(key: string, options?: CallOptions): Promise<CasValue<T> | undefined> {
     checkNames(options, CALL, "gets");
-    const hit = await this.#reader.one(
-      "gets",
-      key,
-      options,
-      "read",
-      (w, k) => encodeRetrieve(w, "gets", [k]),
-      ["v", "f", "c"],
-    );
+    const hit = await this.#reader.one("gets", key, options, "read", { cas: true });
     return hit && { value: hit.value as T, cas: hit.cas! };
   }
 
@@ -336,14 +306,7 @@ export class Client {
   ): Promise<T | undefined> {
     const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
     checkNames(options, CALL, "getAndTouch");
-    const hit = await this.#reader.one(
-      "getAndTouch",
-      key,
-      options,
-      "one",
-      (w, k) => encodeGat(w, t, [k]),
-      ["v", "f", `T${t}`],
-    );
+    const hit = await this.#reader.one("getAndTouch", key, options, "one", { ttl: t });
     return hit?.value as T | undefined;
   }
 
@@ -364,26 +327,20 @@ export class Client {
   ): Promise<ItemMeta<T> | undefined> {
     checkNames(options, CALL, "getWithMeta");
     const k = this.#key(key, "getWithMeta");
-    const parts = this.#router.meta("mg", k, ["v", "f", "c", "t", "h"], (meta, fail) => {
-      if (meta.code === "EN") return undefined;
-      if (meta.code !== "VA") throw fail();
-      return meta;
-    });
-    parts.only = "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
-    parts.metaOnly = true;
-    const meta = await this.#router.run(
+    const hit = await this.#router.run(
       "getWithMeta",
       key,
       options,
       k,
       "read",
-      () => {},
-      parts.expect,
-      parts.handle,
-      parts,
+      { kind: "retrieve", keys: [k], details: true },
+      (answer, fail) => {
+        const item = onlyItem(answer, k, fail);
+        return item && { item, meta: answer.meta! };
+      },
     );
-    if (!meta) return undefined;
-    const item = itemOf(k, meta);
+    if (!hit) return undefined;
+    const { item, meta } = hit;
     const value = await this.#reader.decode(item, "getWithMeta", key);
     if (value === MISS) return undefined;
     const ttl = Number(meta.flags.t);
@@ -467,14 +424,8 @@ export class Client {
       options,
       k,
       "write",
-      (w) => encodeTouch(w, k, t),
-      "line",
+      { kind: "touch", key: k, ttl: t },
       touched,
-      this.#router.meta("mg", k, [`T${t}`], (meta, fail) => {
-        if (meta.code === "HD") return true;
-        if (meta.code === "EN") return false;
-        throw fail();
-      }),
     );
   }
 
@@ -509,15 +460,17 @@ export class Client {
   /** Deletes every key: `true` when every one was deleted, `false` when some were missing. */
   async deleteMulti(keys: Iterable<string>, options?: CallOptions): Promise<boolean> {
     checkNames(options, CALL, "deleteMulti");
-    const encoded = new Map<string, Uint8Array>();
-    for (const key of keys) encoded.set(key, this.#key(key, "deleteMulti"));
+    const requests = new Map<string, Remove>();
+    for (const key of keys) {
+      requests.set(key, { kind: "remove", key: this.#key(key, "deleteMulti") });
+    }
     const results = await this.#router.writeMany(
       "deleteMulti",
-      encoded,
+      requests,
       options,
-      (key, k) => this.#deleteOne("deleteMulti", key, k, options),
-      (w, emit, _key, k, quiet) => emit(w, "md", k, quiet),
-      metaDeleted,
+      (key, request) =>
+        this.#router.run("deleteMulti", key, options, request.key, "write", request, deleted),
+      deleted,
     );
     return [...results.values()].every(Boolean);
   }
@@ -546,10 +499,8 @@ export class Client {
           options,
           k,
           "one",
-          (w) => encodeArith(w, "incr", k, d),
-          "line",
+          { kind: "arithmetic", verb: "incr", key: k, delta: d },
           counted,
-          this.#router.meta("ma", k, ["MI", `D${d}`, "v"], metaCounted),
         ),
     );
   }
@@ -561,11 +512,9 @@ export class Client {
     return await this.#router.everyServer(
       "flushAll",
       options,
-      (w) => encodeFlushAll(w, delay),
-      (w) => encodeBinaryFlush(w, delay),
-      "line",
-      (reply, fail) => {
-        if (reply.status !== Status.SUCCESS) throw fail();
+      { kind: "flush", delay },
+      (answer, fail) => {
+        if (answer.status !== Status.SUCCESS) throw fail();
         return true;
       },
     );
@@ -587,16 +536,14 @@ export class Client {
     return await this.#router.everyServer(
       "stats",
       options,
-      (w) => encodeStats(w, token),
-      (w) => encodeBinaryStats(w, token),
-      "stats",
-      (reply, fail) => {
-        if (reply.status === Status.ERROR) {
-          reply.status = Status.UNKNOWN_STAT_KEY;
-          reply.line = `unknown stats group ${JSON.stringify(group)}`;
+      { kind: "stats", group: token },
+      (answer, fail) => {
+        if (answer.status === Status.ERROR) {
+          answer.status = Status.UNKNOWN_STAT_KEY;
+          answer.line = `unknown stats group ${JSON.stringify(group)}`;
         }
-        if (reply.status !== Status.END) throw fail();
-        return Object.fromEntries(reply.stats!);
+        if (answer.status !== Status.END) throw fail();
+        return Object.fromEntries(answer.stats!);
       },
     );
   }
@@ -607,12 +554,10 @@ export class Client {
     return await this.#router.everyServer(
       "version",
       options,
-      encodeVersion,
-      encodeBinaryVersion,
-      "line",
-      (reply, fail) => {
-        if (reply.version === undefined) throw fail();
-        return reply.version;
+      { kind: "version" },
+      (answer, fail) => {
+        if (answer.version === undefined) throw fail();
+        return answer.version;
       },
     );
   }
@@ -638,12 +583,10 @@ export class Client {
     return await this.#router.everyServer(
       "listKeys",
       options,
-      encodeMetadump,
-      undefined,
-      "dump",
-      (reply, fail) => {
-        if (reply.status !== Status.END) throw fail();
-        return reply.dump!
+      { kind: "dump" },
+      (answer, fail) => {
+        if (answer.status !== Status.END) throw fail();
+        return answer.dump!
           .filter((entry) => entry.key.startsWith(prefix))
           .map((entry) => ({ ...entry, key: entry.key.slice(prefix.length) }));
       },
@@ -730,10 +673,8 @@ export class Client {
           options,
           k,
           verb === "cas" ? "one" : "write",
-          (w) => encodeStore(w, verb, k, flags, ttl, data, cas),
-          "line",
+          { kind: "store", verb, key: k, data, flags, ttl, cas },
           stored,
-          this.#router.meta("ms", k, storeFlags(verb, flags, ttl, cas), metaStored, data),
         );
       const encoded = this.#encode(verb, key, value);
       return encoded instanceof Promise ? encoded.then(send) : send(encoded);
@@ -753,31 +694,18 @@ export class Client {
     const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
     const keys = new Map<string, Uint8Array>();
     for (const [key] of pairs) keys.set(key, this.#key(key, operation));
-    const values = new Map<string, Payload>();
-    for (const [key, value] of pairs) values.set(key, await this.#encode(verb, key, value));
+    const requests = new Map<string, Store>();
+    for (const [key, value] of pairs) {
+      const { data, flags } = await this.#encode(verb, key, value);
+      requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
+    }
     const results = await this.#router.writeMany(
       operation,
-      keys,
+      requests,
       options,
-      (key, k) => {
-        const { data, flags } = values.get(key)!;
-        return this.#router.run(
-          operation,
-          key,
-          options,
-          k,
-          "write",
-          (w) => encodeStore(w, verb, k, flags, ttl, data),
-          "line",
-          stored,
-          this.#router.meta("ms", k, storeFlags(verb, flags, ttl), metaStored, data),
-        );
-      },
-      (w, emit, key, k, quiet) => {
-        const { data, flags } = values.get(key)!;
-        emit(w, "ms", k, [...storeFlags(verb, flags, ttl), ...quiet], data);
-      },
-      metaStored,
+      (key, request) =>
+        this.#router.run(operation, key, options, request.key, "write", request, stored),
+      stored,
     );
     return [...results].filter(([, ok]) => !ok).map(([key]) => key);
   }
@@ -797,10 +725,8 @@ export class Client {
       options,
       k,
       "one",
-      (w) => encodeArith(w, verb, k, d),
-      "line",
+      { kind: "arithmetic", verb, key: k, delta: d },
       counted,
-      this.#router.meta("ma", k, [verb === "incr" ? "MI" : "MD", `D${d}`, "v"], metaCounted),
     );
   }
 
@@ -817,10 +743,8 @@ export class Client {
       options,
       k,
       "write",
-      (w) => encodeDelete(w, k),
-      "line",
+      { kind: "remove", key: k },
       deleted,
-      this.#router.meta("md", k, [], metaDeleted),
     );
   }
 }

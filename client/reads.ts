@@ -12,12 +12,12 @@ import type { CallOptions } from "./options.ts";
 import { pending, rejectLast, resolveLast } from "../connection/promises.ts";
 import type { SentKey } from "../protocol/keys.ts";
 import { Status } from "../protocol/status.ts";
-import { decodeKey, encodeRetrieve } from "../protocol/text.ts";
+import { decodeKey } from "../protocol/text.ts";
 import type { Item } from "../protocol/reply.ts";
-import type { ByteWriter } from "../protocol/writer.ts";
+import type { Answer } from "../protocol/wire.ts";
 import { settle } from "../cluster/outcomes.ts";
-import { itemOf, onlyItem } from "./results.ts";
-import { type MetaParts, type Mode, noServer, type Router } from "../cluster/router.ts";
+import { onlyItem } from "./results.ts";
+import { type Mode, noServer, type Router } from "../cluster/router.ts";
 
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
@@ -151,12 +151,8 @@ export class Reader {
   }
 
   /**
-   * One multi-key get to server `index`: a text `get` of every key; with
-   * binary keys or the binary protocol a quiet `mg` per key (misses say
-   * nothing) closed by `mn`, where each hit names its key by opaque index;
-   * a single key is one plain `mg`. A meta server is sent the text `get` of
-   * several keys too: it is as quiet, costs less to encode and parse, and
-   * its items name their keys.
+   * One multi-key get to server `index`, in the form its protocol gives a
+   * retrieval of these keys (see the wires in protocol/).
    */
   #multiGet(
     operation: string,
@@ -166,61 +162,7 @@ export class Reader {
     mode: Mode,
     keys: SentKey[],
   ): Promise<Item[]> {
-    return this.#router.run(
-      operation,
-      key,
-      options,
-      index,
-      mode,
-      (w) => encodeRetrieve(w, "get", keys),
-      "values",
-      (reply, fail) => {
-        if (reply.status !== Status.END) throw fail();
-        return reply.items!;
-      },
-      keys.length === 1
-        // One key: a plain mg answers in one line, where a quiet one needs an mn after it.
-        ? this.#router.meta("mg", keys[0], ["v", "f"], (meta, fail) => {
-          if (meta.code === "EN") return [];
-          if (meta.code !== "VA") throw fail();
-          const item = itemOf(keys[0], meta);
-          item.index = 0;
-          return [item];
-        })
-        : this.#textKeys
-        ? undefined
-        : this.#quietGets(keys),
-      { keys },
-    );
-  }
-
-  /**
-   * The meta commands of a multi-key get, for base64 keys and the binary
-   * protocol: a quiet `mg` per key, closed by `mn`.
-   */
-  #quietGets(keys: SentKey[]): MetaParts<Item[]> {
-    return {
-      encode: (w, emit) => {
-        keys.forEach((k, i) => emit(w, "mg", k, ["v", "f", "q", `O${i}`]));
-        emit(w, "mn", undefined, []);
-      },
-      expect: "metaBatch",
-      handle: (reply, fail) => {
-        const items: Item[] = [];
-        for (const meta of reply.metas ?? []) {
-          const k = keys[Number(meta.flags.O)];
-          if (meta.code !== "VA" || !k) {
-            reply.status = meta.status ?? Status.PROTOCOL_ERROR;
-            reply.line = meta.debug ?? `unexpected ${meta.code} in a multi-get`;
-            throw fail();
-          }
-          const item = itemOf(k, meta);
-          item.index = Number(meta.flags.O);
-          items.push(item);
-        }
-        return items;
-      },
-    };
+    return this.#router.run(operation, key, options, index, mode, { kind: "retrieve", keys }, hits);
   }
 
   /** Adds a get to this tick's batch for its server. */
@@ -343,16 +285,15 @@ export class Reader {
   }
 
   /**
-   * A single-key read: `get`, `gets` or `getAndTouch`, with `encode` for the
-   * text command and `flags` for the meta `mg`; `options` are checked already.
+   * A single-key read: `get`, `gets` (with `cas`) or `getAndTouch` (with
+   * `ttl`); `options` are checked already.
    */
   async one(
     operation: string,
     key: string,
     options: CallOptions | undefined,
     mode: Mode,
-    encode: (w: ByteWriter, k: Uint8Array) => void,
-    flags: string[],
+    shape: { cas?: boolean; ttl?: number },
   ) {
     const k = this.#keys.key(key, operation);
     const item = await this.#router.run(
@@ -361,16 +302,8 @@ export class Reader {
       options,
       k,
       mode,
-      (w) => encode(w, k),
-      "values",
-      (reply, fail) => onlyItem(reply, k, fail),
-      this.#router.meta("mg", k, flags, (meta, fail) => {
-        if (meta.code === "EN") return undefined;
-        if (meta.code !== "VA") throw fail();
-        return itemOf(k, meta);
-      }),
-      // The connection checks that an item answers the key asked for.
-      { keys: [k] },
+      { kind: "retrieve", keys: [k], ...shape },
+      (answer, fail) => onlyItem(answer, k, fail),
     );
     if (!item) return undefined;
     const value = await this.decode(item, operation, key);
@@ -400,6 +333,12 @@ export const MISS: unique symbol = Symbol("miss");
 // The closures of the functions below live outside the per-get methods and
 // loops that call them: a closure in a function or loop body costs each call
 // or iteration a scope object on JavaScriptCore, whether it is made or not.
+
+/** The hits of a retrieval. */
+function hits(answer: Answer, fail: () => MemcachedError): Item[] {
+  if (answer.status !== Status.END) throw fail();
+  return answer.items!;
+}
 
 /** A key's decoding failed: its first caller's promise rejects with `error`. */
 class Failed {

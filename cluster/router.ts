@@ -9,12 +9,12 @@
 import { type Cluster, isServerFailure } from "./mod.ts";
 import { type ErrorClass, errorFor, isRetriable, type MemcachedError } from "../errors.ts";
 import { type CallOptions, type CommandEvent, millis, type RetryPolicy, signalOf } from "./call.ts";
-import { encodeMetaAsBinary } from "../protocol/binary.ts";
+import { binaryWire } from "../protocol/binary_wire.ts";
 import { base64Key, type SentKey } from "../protocol/keys.ts";
-import { encodeMeta, type MetaCommand, type MetaReply } from "../protocol/meta.ts";
+import { encodeMeta, metaWire } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
-import type { Expect, Reply } from "../protocol/reply.ts";
-import type { ByteWriter, DataBlock } from "../protocol/writer.ts";
+import { textWire } from "../protocol/text.ts";
+import type { Answer, Remove, Request, Retrieve, Store, Wire } from "../protocol/wire.ts";
 import { settle, sortOut } from "./outcomes.ts";
 
 /**
@@ -36,16 +36,18 @@ const IDEMPOTENT = new Set([
 /** Reads, whose `onCommand` events say whether they found a value. */
 const READS = new Set(["get", "gets", "getMulti", "getAndTouch", "getWithMeta"]);
 
+/** Requests that carry keys, which binaryKeys cannot send over the text protocol. */
+const KEYED = new Set<Request["kind"]>([
+  "retrieve",
+  "store",
+  "remove",
+  "arithmetic",
+  "touch",
+  "batch",
+]);
+
 /** Operations that proxies such as twemproxy refuse by closing the connection. */
 const REFUSABLE = new Set(["stats", "flushAll", "getAndTouch", "listKeys"]);
-
-/** Meta reply codes said as the text protocol says them, for error messages. */
-const TEXT_OF: Record<string, string> = {
-  NF: "NOT_FOUND",
-  EN: "NOT_FOUND",
-  NS: "NOT_STORED",
-  EX: "EXISTS",
-};
 
 /**
  * Where a request goes: `"one"` to the key's server; `"read"` to the key's
@@ -54,42 +56,11 @@ const TEXT_OF: Record<string, string> = {
  */
 export type Mode = "one" | "read" | "write";
 
-/** Turns a reply into a result, calling `fail` for the error of a reply that is a failure. */
-export type Handler<R> = (reply: Reply, fail: () => MemcachedError) => R;
+/** Turns an answer into a result, calling `fail` for the error of an answer that is a failure. */
+export type Handler<R> = (answer: Answer, fail: () => MemcachedError) => R;
 
 /** The protocol a server is spoken to in. */
 export type Dialect = "text" | "meta" | "binary";
-
-/**
- * Writes one meta command: as meta text, or as the binary request that does
- * the same. `key` is the raw key.
- */
-export type Emit = (
-  w: ByteWriter,
-  command: MetaCommand,
-  key: SentKey | undefined,
-  flags: string[],
-  data?: DataBlock,
-) => void;
-
-/**
- * A request in meta commands, for servers that take them; the binary
- * protocol sends the same commands as binary requests.
- */
-export interface MetaParts<R> {
-  /** Writes the commands. */
-  encode: (w: ByteWriter, emit: Emit) => void;
-  /** The kind of reply they get. */
-  expect: Expect;
-  /** Turns the reply into the result. */
-  handle: Handler<R>;
-  /** The opaque token the reply must echo. */
-  opaque?: string;
-  /** Why a server without meta commands cannot serve the request at all. */
-  only?: string;
-  /** Whether the binary protocol cannot serve it either. */
-  metaOnly?: boolean;
-}
 
 /** How a {@linkcode Router} talks to its servers. */
 export interface RouterOptions {
@@ -123,7 +94,8 @@ export class Router {
   /** Per server: how to talk to it, once known. */
   readonly #dialects: (Dialect | undefined)[];
   readonly #probes: (Promise<Dialect> | undefined)[];
-  readonly #emitMeta: Emit;
+  /** Each protocol's side of the wire, by dialect. */
+  readonly #wires: Record<Dialect, Wire>;
   #nextOpaque = 0;
 
   /** Makes a router for the servers of `cluster`. */
@@ -138,17 +110,11 @@ export class Router {
     this.#dialects = cluster.names.map(() => protocol === "auto" ? undefined : protocol);
     this.#probes = cluster.names.map(() => undefined);
     const binaryKeys = options.binaryKeys;
-    this.#emitMeta = (w, command, key, flags, data) => {
+    const meta = metaWire((w, command, key, flags, data) => {
       const base64 = binaryKeys && key !== undefined;
-      encodeMeta(
-        w,
-        command,
-        base64 ? base64Key(key) : key,
-        flags,
-        data,
-        base64,
-      );
-    };
+      encodeMeta(w, command, base64 ? base64Key(key) : key, flags, data, base64);
+    }, !binaryKeys);
+    this.#wires = { text: textWire, meta, binary: binaryWire };
   }
 
   /**
@@ -163,11 +129,8 @@ export class Router {
     options: CallOptions | undefined,
     target: SentKey | number,
     mode: Mode,
-    encode: (w: ByteWriter) => void,
-    expect: Expect,
+    request: Request,
     handle: Handler<R>,
-    meta?: MetaParts<R>,
-    extra?: { binary?: (w: ByteWriter) => void; keys?: readonly SentKey[] },
   ): Promise<R> {
     const callTimeout = millis(options?.timeout, "timeout", this.#timeout);
     const signal = signalOf(options);
@@ -194,51 +157,39 @@ export class Router {
         );
         timeout -= Date.now() - begun;
       }
-      const only = meta?.only ??
-        (this.#binaryKeys && meta ? "binaryKeys needs a server that speaks the meta protocol" : "");
-      if ((dialect === "text" || (dialect === "binary" && meta?.metaOnly)) && only) {
-        throw errorFor(Status.NOT_SUPPORTED, only, {
+      const wire = this.#wires[dialect];
+      const refusal = wire.refuses(request) ??
+        (this.#binaryKeys && dialect === "text" && KEYED.has(request.kind)
+          ? "binaryKeys needs a server that speaks the meta protocol"
+          : undefined);
+      if (refusal) {
+        throw errorFor(Status.NOT_SUPPORTED, refusal, {
           operation,
           key,
           server: this.cluster.names[at],
         });
       }
-      const useMeta = meta !== undefined && dialect !== "text";
-      let write = encode;
-      if (useMeta) {
-        const emit = dialect === "binary" ? encodeMetaAsBinary : this.#emitMeta;
-        write = (w) => meta.encode(w, emit);
-      } else if (dialect === "binary") {
-        if (!extra?.binary) {
-          throw errorFor(Status.NOT_SUPPORTED, `${operation} has no binary protocol form`, {
-            operation,
-            key,
-            server: this.cluster.names[at],
-          });
-        }
-        write = extra.binary;
-      }
+      const count = wire.opaques(request);
+      const opaque = count === 0 ? 0 : this.opaque(count);
+      const expect = wire.expect(request);
       // Built once per send, every field present, so every request has one shape.
       const reply = await this.cluster.request(at, {
-        encode: write,
-        expect: useMeta ? meta.expect : expect,
+        encode: (w) => wire.encode(w, request, opaque),
+        expect,
         operation,
         key,
         timeout,
         signal,
         refusable: REFUSABLE.has(operation),
         alone: operation === "listKeys",
-        keys: extra?.keys,
-        opaque: useMeta ? meta.opaque : undefined,
+        keys: expect === "values" ? (request as Retrieve).keys : undefined,
+        opaque: expect === "meta" ? String(opaque) : undefined,
       });
-      return (useMeta ? meta.handle : handle)(
-        reply,
+      const answer = wire.read(reply, request, opaque);
+      return handle(
+        answer,
         () =>
-          errorFor(reply.status, reply.meta?.debug ?? TEXT_OF[reply.line] ?? reply.line, {
-            operation,
-            key,
-            server: this.cluster.names[at],
-          }),
+          errorFor(answer.status, answer.line, { operation, key, server: this.cluster.names[at] }),
       );
     };
     const observer = this.#onCommand;
@@ -350,26 +301,6 @@ export class Router {
     return first;
   }
 
-  /** Meta flags and options every key-addressed meta command shares. */
-  meta<R>(
-    command: "mg" | "ms" | "md" | "ma",
-    k: SentKey,
-    flags: string[],
-    handle: (meta: MetaReply, fail: () => MemcachedError) => R,
-    data?: DataBlock,
-  ): MetaParts<R> {
-    const opaque = String(this.opaque());
-    return {
-      encode: (w, emit) => emit(w, command, k, flags.concat("O" + opaque), data),
-      expect: "meta",
-      opaque,
-      handle: (reply, fail) => {
-        if (!reply.meta) throw fail();
-        return handle(reply.meta, fail);
-      },
-    };
-  }
-
   /**
    * The positions of `keys` (encoded as `encoded`, in the same order) grouped
    * by server index; keys with no server get NoServers in `errors`.
@@ -407,26 +338,13 @@ export class Router {
   async everyServer<R>(
     operation: string,
     options: CallOptions | undefined,
-    encode: (w: ByteWriter) => void,
-    binary: ((w: ByteWriter) => void) | undefined,
-    expect: Expect,
+    request: Request,
     handle: Handler<R>,
   ): Promise<Map<string, R>> {
     const names = this.cluster.names;
     const outcomes = await Promise.allSettled(
       names.map((_, index) =>
-        this.run(
-          operation,
-          undefined,
-          options,
-          index,
-          "one",
-          encode,
-          expect,
-          handle,
-          undefined,
-          { binary },
-        )
+        this.run(operation, undefined, options, index, "one", request, handle)
       ),
     );
     const results = new Map<string, R>();
@@ -436,24 +354,26 @@ export class Router {
   }
 
   /**
-   * A write to many keys. To a server that speaks meta, it is one request:
-   * a quiet command per key (successes say nothing) closed by `mn`, so only
-   * failures travel back; elsewhere (and with replicas) one request per key.
+   * A write to many keys. To a server that speaks meta or binary, it is one
+   * request: a quiet command per key (successes say nothing) closed by a
+   * no-op, so only failures travel back; elsewhere (and with replicas) one
+   * request per key, by `one`. `outcome` turns each key's answer into its
+   * result.
    */
   async writeMany(
     operation: string,
-    keys: Map<string, Uint8Array>,
+    requests: Map<string, Store | Remove>,
     options: CallOptions | undefined,
-    one: (key: string, k: Uint8Array) => Promise<boolean>,
-    quiet: (w: ByteWriter, emit: Emit, key: string, k: Uint8Array, flags: string[]) => void,
-    outcome: (meta: MetaReply, fail: () => MemcachedError) => boolean,
+    one: (key: string, request: Store | Remove) => Promise<boolean>,
+    outcome: Handler<boolean>,
   ): Promise<Map<string, boolean>> {
-    if (this.#replicated) return this.each(keys, operation, one);
-    const all = [...keys.keys()];
+    if (this.#replicated) return this.each(requests, operation, one);
+    const all = [...requests.keys()];
     const errors = new Map<string, MemcachedError>();
     const results = new Map<string, boolean>();
+    const encoded = [...requests.values()].map((request) => request.key);
     await Promise.all(
-      [...this.group(all, [...keys.values()], operation, errors)].map(async ([index, at]) => {
+      [...this.group(all, encoded, operation, errors)].map(async ([index, at]) => {
         const group = at.map((i) => all[i]);
         let dialect: Dialect;
         try {
@@ -463,36 +383,14 @@ export class Router {
           return;
         }
         if (dialect === "text") {
-          const outcomes = await Promise.allSettled(group.map((key) => one(key, keys.get(key)!)));
+          const outcomes = await Promise.allSettled(
+            group.map((key) => one(key, requests.get(key)!)),
+          );
           sortOut(outcomes, group, results, errors);
           return;
         }
-        const base = this.opaque(group.length);
-        const parts: MetaParts<Map<string, boolean>> = {
-          encode: (w, emit) => {
-            group.forEach((key, i) =>
-              quiet(w, emit, key, keys.get(key)!, ["q", `O${(base + i) >>> 0}`])
-            );
-            emit(w, "mn", undefined, []);
-          },
-          expect: "metaBatch",
-          only: "a quiet batch needs the meta protocol",
-          handle: (reply, fail) => {
-            const done = new Map(group.map((key) => [key, true]));
-            for (const meta of reply.metas ?? []) {
-              const key = meta.flags.O === undefined
-                ? undefined
-                : group[(Number(meta.flags.O) - base) >>> 0];
-              if (key === undefined || meta.code === "ER") {
-                reply.status = meta.status ?? Status.PROTOCOL_ERROR;
-                reply.line = meta.debug ?? `${meta.code} for no key of this request`;
-                throw fail();
-              }
-              done.set(key, outcome(meta, fail));
-            }
-            return done;
-          },
-        };
+        const batch = { kind: "batch", requests: group.map((key) => requests.get(key)!) } as const;
+        const server = this.cluster.names[index];
         try {
           const done = await this.run(
             operation,
@@ -500,10 +398,19 @@ export class Router {
             options,
             index,
             "one",
-            () => {},
-            "metaBatch",
-            parts.handle,
-            parts,
+            batch,
+            (answer, fail) => {
+              if (answer.status !== Status.SUCCESS) throw fail();
+              const done = new Map(group.map((key) => [key, true]));
+              for (const [i, each] of answer.answers!) {
+                const key = group[i];
+                done.set(
+                  key,
+                  outcome(each, () => errorFor(each.status, each.line, { operation, key, server })),
+                );
+              }
+              return done;
+            },
           );
           for (const [key, ok] of done) results.set(key, ok);
         } catch (err) {
@@ -521,10 +428,10 @@ export class Router {
    * one write) and gathers the outcomes, throwing NotFound or SomeErrors for
    * failures.
    */
-  async each<R>(
-    keys: Map<string, Uint8Array>,
+  async each<R, V>(
+    keys: Map<string, V>,
     operation: string,
-    one: (key: string, encoded: Uint8Array) => Promise<R>,
+    one: (key: string, value: V) => Promise<R>,
   ): Promise<Map<string, R>> {
     const names = [...keys.keys()];
     const outcomes = await Promise.allSettled(names.map((key) => one(key, keys.get(key)!)));

@@ -12,6 +12,19 @@
 import { Status } from "./status.ts";
 import type { ByteWriter, DataBlock } from "./writer.ts";
 import type { SentKey } from "./keys.ts";
+import type { Item, Reply } from "./reply.ts";
+import { type StoreVerb, textWire } from "./text.ts";
+import type {
+  Answer,
+  Arithmetic,
+  Batch,
+  Remove,
+  Request,
+  Retrieve,
+  Store,
+  Touch,
+  Wire,
+} from "./wire.ts";
 
 /** The meta commands. */
 export type MetaCommand = "mg" | "ms" | "md" | "ma" | "mn" | "me";
@@ -166,4 +179,251 @@ function ascii(buf: Uint8Array, from: number, to: number): string {
   let text = "";
   for (let i = from; i < to; i++) text += String.fromCharCode(buf[i]);
   return text;
+}
+
+/**
+ * Writes one meta command: as meta text, or as the binary request that does
+ * the same (see `encodeMetaAsBinary`). `key` is the key as sent.
+ */
+export type Emit = (
+  w: ByteWriter,
+  command: MetaCommand,
+  key: SentKey | undefined,
+  flags: string[],
+  data?: DataBlock,
+) => void;
+
+/** The flags of an `ms` for a storage verb. */
+export function storeFlags(verb: StoreVerb, flags: number, ttl: number, cas?: bigint): string[] {
+  // Client flags 0, no expiry and mode S are what the server assumes: not sent.
+  const out = flags === 0 ? [] : [`F${flags}`];
+  if (ttl !== 0) out.push(`T${ttl}`);
+  if (verb !== "set" && verb !== "cas") out.push(`M${MODES[verb]}`);
+  if (cas !== undefined) out.push(`C${cas}`);
+  return out;
+}
+
+const MODES = { add: "E", replace: "R", append: "A", prepend: "P" };
+
+/** An item from a VA reply for key `key`. */
+export function itemOf(key: SentKey, meta: MetaReply): Item {
+  return {
+    key,
+    flags: Number(meta.flags.f ?? 0),
+    value: meta.value ?? NO_BYTES,
+    text: meta.text,
+    cas: meta.flags.c === undefined ? undefined : BigInt(meta.flags.c),
+  };
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** Meta reply codes said as the text protocol says them, for error messages. */
+const TEXT_OF: Record<string, string> = {
+  NF: "NOT_FOUND",
+  EN: "NOT_FOUND",
+  NS: "NOT_STORED",
+  EX: "EXISTS",
+};
+
+/** What each code means for each kind of keyed request. */
+const MEANING: Partial<Record<Request["kind"], Partial<Record<string, Status>>>> = {
+  store: {
+    HD: Status.STORED,
+    NS: Status.NOTSTORED,
+    EX: Status.DATA_EXISTS,
+    NF: Status.NOTFOUND,
+  },
+  remove: { HD: Status.DELETED, NF: Status.NOTFOUND },
+  touch: { HD: Status.SUCCESS, EN: Status.NOTFOUND },
+  arithmetic: { NF: Status.NOTFOUND },
+};
+
+/**
+ * The meta protocol's side of the wire contract, writing its commands with
+ * `emit`. With `textGets`, a retrieval of several keys is one text `get`
+ * (as quiet as a batch of `mg`, cheaper to encode and parse, and its items
+ * name their keys); without (base64 keys, the binary protocol), a quiet
+ * `mg` per key closed by `mn`. Flush, stats, version and dump are the text
+ * commands, which a meta server takes too.
+ */
+export function metaWire(emit: Emit, textGets: boolean): Wire {
+  const many = (request: Request) =>
+    request.kind === "retrieve" && request.keys.length > 1 && !textGets;
+  return {
+    refuses: (request) =>
+      request.kind === "retrieve" || request.kind === "batch" ||
+        request.kind === "store" || request.kind === "remove" || request.kind === "arithmetic" ||
+        request.kind === "touch"
+        ? undefined
+        : textWire.refuses(request),
+    opaques(request) {
+      switch (request.kind) {
+        case "retrieve":
+          return request.keys.length === 1 || !textGets ? request.keys.length : 0;
+        case "batch":
+          return request.requests.length;
+        case "store":
+        case "remove":
+        case "arithmetic":
+        case "touch":
+          return 1;
+        default:
+          return 0;
+      }
+    },
+    expect(request) {
+      switch (request.kind) {
+        case "retrieve":
+          return request.keys.length === 1 ? "meta" : textGets ? "values" : "metaBatch";
+        case "batch":
+          return "metaBatch";
+        case "store":
+        case "remove":
+        case "arithmetic":
+        case "touch":
+          return "meta";
+        default:
+          return textWire.expect(request);
+      }
+    },
+    encode(w, request, opaque) {
+      switch (request.kind) {
+        case "retrieve": {
+          const keys = request.keys;
+          if (keys.length === 1) return emit(w, "mg", keys[0], getFlags(request, opaque));
+          if (textGets) return textWire.encode(w, request, opaque);
+          for (let i = 0; i < keys.length; i++) {
+            emit(w, "mg", keys[i], ["v", "f", "q", `O${(opaque + i) >>> 0}`]);
+          }
+          return emit(w, "mn", undefined, []);
+        }
+        case "batch":
+          request.requests.forEach((one, i) =>
+            write(emit, w, one, ["q", `O${(opaque + i) >>> 0}`])
+          );
+          return emit(w, "mn", undefined, []);
+        case "store":
+        case "remove":
+        case "arithmetic":
+        case "touch":
+          return write(emit, w, request, [`O${opaque}`]);
+        default:
+          return textWire.encode(w, request, opaque);
+      }
+    },
+    read(reply, request, opaque) {
+      if (request.kind === "batch") return readBatch(reply, request, opaque);
+      if (many(request)) return readGets(reply, request as Retrieve, opaque);
+      const meta = reply.meta;
+      if (!meta) return reply;
+      if (request.kind === "retrieve") {
+        if (meta.code === "EN") return { status: Status.END, line: "EN", items: [] };
+        if (meta.code === "VA") {
+          const item = itemOf(request.keys[0], meta);
+          item.index = 0;
+          return { status: Status.END, line: "VA", items: [item], meta };
+        }
+      } else if (request.kind === "arithmetic" && meta.code === "VA") {
+        const digits = meta.value ? String.fromCharCode(...meta.value) : meta.text;
+        if (digits) return { status: Status.SUCCESS, line: "VA", number: BigInt(digits) };
+      } else {
+        const status = MEANING[request.kind]?.[meta.code];
+        if (status !== undefined) return { status, line: TEXT_OF[meta.code] ?? meta.code };
+      }
+      return failure(reply.status, meta);
+    },
+  };
+}
+
+/** The flags of a single-key `mg`. */
+function getFlags(request: Retrieve, opaque: number): string[] {
+  if (request.details) return ["v", "f", "c", "t", "h", `O${opaque}`];
+  const flags = ["v", "f"];
+  if (request.cas) flags.push("c");
+  if (request.ttl !== undefined) flags.push(`T${request.ttl}`);
+  flags.push(`O${opaque}`);
+  return flags;
+}
+
+/** Emits one keyed write (or touch) with `extra` flags after its own. */
+function write(
+  emit: Emit,
+  w: ByteWriter,
+  request: Store | Remove | Arithmetic | Touch,
+  extra: string[],
+): void {
+  switch (request.kind) {
+    case "store": {
+      const { verb, flags, ttl, cas } = request;
+      return emit(
+        w,
+        "ms",
+        request.key,
+        [...storeFlags(verb, flags, ttl, cas), ...extra],
+        request.data,
+      );
+    }
+    case "remove":
+      return emit(w, "md", request.key, extra);
+    case "arithmetic":
+      return emit(w, "ma", request.key, [
+        request.verb === "incr" ? "MI" : "MD",
+        `D${request.delta}`,
+        "v",
+        ...extra,
+      ]);
+    case "touch":
+      return emit(w, "mg", request.key, [`T${request.ttl}`, ...extra]);
+  }
+}
+
+/** The failure a meta reply stands for. */
+function failure(status: Status, meta: MetaReply): Answer {
+  return { status, line: meta.debug ?? TEXT_OF[meta.code] ?? meta.code };
+}
+
+/** The hits of quiet `mg`s, each placed by its opaque token. */
+function readGets(reply: Reply, request: Retrieve, opaque: number): Answer {
+  if (!reply.metas || reply.status !== Status.END) return reply;
+  const items: Item[] = [];
+  for (const meta of reply.metas) {
+    const at = (Number(meta.flags.O) - opaque) >>> 0;
+    const key = request.keys[at];
+    if (meta.code !== "VA" || key === undefined) {
+      return {
+        status: meta.status ?? Status.PROTOCOL_ERROR,
+        line: meta.debug ?? `unexpected ${meta.code} in a multi-get`,
+      };
+    }
+    const item = itemOf(key, meta);
+    item.index = at;
+    items.push(item);
+  }
+  return { status: Status.END, line: "END", items };
+}
+
+/** The answers of a quiet batch: only its failures reply, each by its opaque token. */
+function readBatch(reply: Reply, request: Batch, opaque: number): Answer {
+  if (!reply.metas || reply.status !== Status.END) return reply;
+  const answers = new Map<number, Answer>();
+  for (const meta of reply.metas) {
+    const at = meta.flags.O === undefined ? -1 : (Number(meta.flags.O) - opaque) >>> 0;
+    const one = request.requests[at];
+    if (one === undefined || meta.code === "ER") {
+      return {
+        status: meta.status ?? Status.PROTOCOL_ERROR,
+        line: meta.debug ?? `${meta.code} for no key of this request`,
+      };
+    }
+    const status = MEANING[one.kind]?.[meta.code];
+    answers.set(
+      at,
+      status === undefined ? failure(metaStatus(meta.code), meta) : {
+        status,
+        line: TEXT_OF[meta.code] ?? meta.code,
+      },
+    );
+  }
+  return { status: Status.SUCCESS, line: "MN", answers };
 }

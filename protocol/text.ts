@@ -1,6 +1,7 @@
 /**
  * memcached's text protocol (doc/protocol.txt): encoders for every command the
- * client sends. Its replies are decoded by `TextReplyParser` (text_parser.ts).
+ * client sends, and {@linkcode textWire}, its side of the wire contract. Its
+ * replies are decoded by `TextReplyParser` (text_parser.ts).
  *
  * Pure: bytes in, replies out. Keys reach these encoders already validated
  * by `encodeKey`.
@@ -9,6 +10,7 @@
  */
 import type { ByteWriter, DataBlock } from "./writer.ts";
 import type { SentKey } from "./keys.ts";
+import type { Wire } from "./wire.ts";
 
 /** The storage commands: each stores one item. */
 export type StoreVerb = "set" | "add" | "replace" | "append" | "prepend" | "cas";
@@ -119,3 +121,64 @@ const keyText = new TextDecoder();
 export function decodeKey(key: SentKey): string {
   return typeof key === "string" ? key : keyText.decode(key);
 }
+
+/**
+ * The text protocol's side of the wire contract. Its replies already say
+ * what every answer says, so a reply is its own answer.
+ */
+export const textWire: Wire = {
+  refuses(request) {
+    if (request.kind === "batch") return "a quiet batch needs the meta protocol";
+    if (request.kind === "retrieve" && request.details) {
+      return "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
+    }
+    return undefined;
+  },
+  opaques: () => 0,
+  expect(request) {
+    switch (request.kind) {
+      case "retrieve":
+        return "values";
+      case "stats":
+        return "stats";
+      case "dump":
+        return "dump";
+      default:
+        return "line";
+    }
+  },
+  encode(w, request) {
+    switch (request.kind) {
+      case "retrieve":
+        if (request.ttl !== undefined) return encodeGat(w, request.ttl, request.keys);
+        return encodeRetrieve(w, request.cas ? "gets" : "get", request.keys);
+      case "store":
+        return encodeStore(
+          w,
+          request.verb,
+          request.key,
+          request.flags,
+          request.ttl,
+          request.data,
+          request.cas,
+        );
+      case "remove":
+        return encodeDelete(w, request.key);
+      case "arithmetic":
+        return encodeArith(w, request.verb, request.key, request.delta);
+      case "touch":
+        return encodeTouch(w, request.key, request.ttl);
+      case "flush":
+        return encodeFlushAll(w, request.delay);
+      case "stats":
+        return encodeStats(w, request.group);
+      case "version":
+        return encodeVersion(w);
+      case "dump":
+        return encodeMetadump(w);
+      case "batch":
+        throw new TypeError("the text protocol has no quiet batch");
+    }
+  },
+  read: (reply) => reply,
+};
