@@ -4,112 +4,42 @@
  *
  * @module
  */
-import { Codec, type Encoded, pylibmcSerializer } from "./codec/mod.ts";
-import { resolveBehaviors } from "./cluster/behaviors.ts";
-import { millis } from "./cluster/call.ts";
-import { Cluster } from "./cluster/mod.ts";
 import type { ServerHealth } from "./cluster/health.ts";
-import { parseServer } from "./cluster/servers.ts";
-import { errorFor, InvalidArguments, NoServers, NotSupportedError } from "./errors.ts";
+import { type Cluster, noServer } from "./cluster/mod.ts";
+import type { Router } from "./cluster/router.ts";
+import { InvalidArguments } from "./errors.ts";
+import type { KeyEncoder } from "./client/keys.ts";
 import {
+  CALL,
   type CallOptions,
+  type CasValue,
   checkNames,
   type ClientOptions,
   type CommandEvent,
-  delta as checkDelta,
+  type Entries,
+  FLUSH,
   type FlushOptions,
   integer,
+  type ItemMeta,
   MAX_TTL,
-  retryPolicy,
   type StoreOptions,
 } from "./client/options.ts";
-import { encodeBinaryKey, encodeKey, type SentKey, textKey } from "./protocol/keys.ts";
-import { shareBuffers } from "./protocol/slab.ts";
-import type { DataBlock } from "./protocol/writer.ts";
-import { Status } from "./protocol/status.ts";
+import { MISS, type Reader } from "./client/reads.ts";
+import { type Counter, onlyItem } from "./client/results.ts";
+import { assemble } from "./client/setup.ts";
+import { Writer } from "./client/writes.ts";
+import { encodeKey } from "./protocol/keys.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
-import type { StoreVerb } from "./protocol/text.ts";
-import type { Remove, Store } from "./protocol/wire.ts";
-import {
-  counted,
-  type Counter,
-  deleted,
-  isIterable,
-  onlyItem,
-  stored,
-  touched,
-} from "./client/results.ts";
-import { asciiTextFor, defaultConnector, runtime } from "./transport/mod.ts";
-import { authentication, checkCredentials, checkTls } from "./client/security.ts";
-import { MISS, Reader } from "./client/reads.ts";
-import { noServer, Router } from "./cluster/router.ts";
+import { shareBuffers } from "./protocol/slab.ts";
+import { Status } from "./protocol/status.ts";
+import { runtime } from "./transport/mod.ts";
 
 // Small arrays as views of shared buffers pay off on V8 and cost on
 // JavaScriptCore (see protocol/slab.ts).
 shareBuffers(runtime !== "bun");
 
-/** A value from `gets`: the value and its cas token for {@linkcode Client.cas}. */
-export interface CasValue<T = unknown> {
-  /** The stored value. */
-  value: T;
-  /** The item's cas token. */
-  cas: bigint;
-}
+export type { CasValue, CommandEvent, Counter, Entries, ItemMeta };
 
-/** A value from `getWithMeta`, with what the server knows of the item. */
-export interface ItemMeta<T = unknown> {
-  /** The stored value. */
-  value: T;
-  /** The item's cas token. */
-  cas: bigint;
-  /** The item's client flags. */
-  flags: number;
-  /** Seconds until the item expires; `undefined` when it never does. */
-  ttl: number | undefined;
-  /** Whether the item had been read before this call. */
-  hitBefore: boolean;
-}
-
-/** Entries for `setMulti`/`addMulti`: a Map, an object, or `[key, value]` pairs. */
-export type Entries<T = unknown> =
-  | Iterable<readonly [string, T]>
-  | Record<string, T>;
-
-export type { CommandEvent, Counter };
-
-const CLIENT_OPTIONS = [
-  "connectTimeout",
-  "timeout",
-  "keyPrefix",
-  "maxValueSize",
-  "compression",
-  "serializer",
-  "maxConnections",
-  "idleTimeout",
-  "behaviors",
-  "batchGets",
-  "onCommand",
-  "protocol",
-  "binaryKeys",
-  "connector",
-  "username",
-  "password",
-  "tls",
-  "retry",
-] as const;
-
-/**
- * A value as it is sent: its data block, where text is encoded straight
- * into the request as it is written, and its flags.
- */
-interface Payload {
-  data: DataBlock;
-  flags: number;
-}
-
-const CALL = ["signal", "timeout"];
-const STORE = ["signal", "timeout", "ttl"];
-const FLUSH = ["signal", "timeout", "delay"];
 /**
  * A memcached client.
  *
@@ -130,19 +60,13 @@ export class Client {
   /** The server entries this client was made with. */
   readonly servers: readonly string[];
   readonly #options: ClientOptions;
+  readonly #cluster: Cluster;
   readonly #router: Router;
   readonly #reader: Reader;
+  readonly #writer: Writer;
+  readonly #keys: KeyEncoder;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
-  readonly #binaryKeys: boolean;
-  /**
-   * Whether keys of printable ASCII may be sent as strings: everywhere but
-   * the binary protocol and base64 keys.
-   */
-  readonly #textKeys: boolean;
-  readonly #codec: Codec;
-  readonly #prefix: string;
-  readonly #maxValueSize: number;
 
   /**
    * Makes a client for `servers` (one entry or a list; see `parseServer` for
@@ -151,82 +75,16 @@ export class Client {
    * pylibmc) spreads them with the same `behaviors`.
    */
   constructor(servers: string | readonly string[], options: ClientOptions = {}) {
-    checkNames(options, CLIENT_OPTIONS, "Client");
-    const list = typeof servers === "string" ? [servers] : [...servers];
-    if (list.length === 0) throw new NoServers("empty server list");
-    const parsed = list.map(parseServer);
-    const behaviors = resolveBehaviors(options.behaviors, parsed.length);
-    this.servers = Object.freeze(list);
+    const parts = assemble(servers, options);
+    this.servers = parts.servers;
     this.#options = { ...options };
-    this.#prefix = options.keyPrefix ?? "";
-    if (typeof this.#prefix !== "string") throw new TypeError("keyPrefix must be a string");
-    const timeout = millis(either(options.timeout, behaviors.timeout, "timeout"), "timeout", 5000);
-    this.#maxValueSize = integer(options.maxValueSize, "maxValueSize", 1, 2 ** 31, 1024 * 1024);
-    const compression = options.compression;
-    if (compression !== undefined) {
-      checkNames(compression, ["threshold", "level"], "compression");
-      integer(compression.threshold, "compression.threshold", 0, 2 ** 31, 0);
-      integer(compression.level, "compression.level", -1, 9, -1);
-    }
-    const serializer = options.serializer ?? pylibmcSerializer;
-    if (
-      typeof serializer?.serialize !== "function" || typeof serializer.deserialize !== "function"
-    ) {
-      throw new TypeError("serializer must have serialize() and deserialize()");
-    }
-    this.#codec = new Codec(serializer, compression, this.#maxValueSize);
-    const connectTimeout = either(
-      options.connectTimeout,
-      behaviors.connectTimeout,
-      "connectTimeout",
-    );
-    const protocol = options.protocol ?? "auto";
-    if (!["auto", "meta", "text", "binary"].includes(protocol)) {
-      throw new InvalidArguments(
-        `protocol must be "auto", "meta", "text" or "binary", not ${JSON.stringify(protocol)}`,
-      );
-    }
-    const credentials = checkCredentials(options.username, options.password, protocol);
-    const cluster = new Cluster(parsed, behaviors, {
-      connectTimeout: millis(connectTimeout, "connectTimeout", 4000),
-      maxValueSize: this.#maxValueSize,
-      textFlags: this.#codec.textFlags,
-      asciiText: asciiTextFor(runtime),
-      connector: options.connector ?? defaultConnector,
-      socket: { noDelay: behaviors.noDelay, keepAlive: behaviors.keepAlive },
-      stallTimeout: timeout,
-      maxConnections: integer(options.maxConnections, "maxConnections", 1, 1024, 2),
-      idleTimeout: millis(options.idleTimeout, "idleTimeout", 30_000),
-      binary: protocol === "binary",
-      hello: credentials && authentication(credentials, protocol === "binary"),
-      tls: checkTls(options.tls),
-      perRequest: runtime === "workers",
-    });
-    this.#replicated = behaviors.replicas > 0;
-    this.#batchGets = options.batchGets ?? true;
-    if (options.onCommand !== undefined && typeof options.onCommand !== "function") {
-      throw new TypeError("onCommand must be a function");
-    }
-    this.#binaryKeys = options.binaryKeys ?? false;
-    if (typeof this.#binaryKeys !== "boolean") throw new TypeError("binaryKeys must be a boolean");
-    if (this.#binaryKeys && protocol === "text") {
-      throw new NotSupportedError("binaryKeys needs the meta or binary protocol");
-    }
-    this.#textKeys = protocol !== "binary" && !this.#binaryKeys;
-    this.#router = new Router(cluster, {
-      protocol,
-      timeout,
-      replicated: this.#replicated,
-      binaryKeys: this.#binaryKeys,
-      onCommand: options.onCommand,
-      retry: retryPolicy(options.retry),
-    });
-    this.#reader = new Reader(this.#router, this.#codec, {
-      prefix: this.#prefix,
-      key: (key, operation) => this.#key(key, operation),
-      sent: (key, operation) => this.#sentKey(key, operation),
-    }, this.#textKeys);
-    if (typeof this.#batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
+    this.#cluster = parts.cluster;
+    this.#router = parts.router;
+    this.#reader = parts.reader;
+    this.#writer = new Writer(parts.router, parts.keys, parts.codec, parts.maxValueSize);
+    this.#keys = parts.keys;
+    this.#replicated = parts.replicated;
+    this.#batchGets = parts.batchGets;
   }
 
   /**
@@ -234,9 +92,9 @@ export class Client {
    * libmemcached (pylibmc's `hash(key)`) would put it.
    */
   serverFor(key: string): string {
-    const index = this.#router.cluster.indexFor(this.#key(key, "serverFor"));
+    const index = this.#cluster.indexFor(this.#keys.key(key, "serverFor"));
     if (index < 0) throw noServer("serverFor", key);
-    return this.#router.cluster.names[index];
+    return this.#cluster.names[index];
   }
 
   /**
@@ -251,7 +109,7 @@ export class Client {
    * ```
    */
   health(): ServerHealth[] {
-    return this.#router.cluster.health();
+    return this.#cluster.health();
   }
 
   /** A new client with the same servers and options and connections of its own (pylibmc's `clone`). */
@@ -326,7 +184,7 @@ export class Client {
     options?: CallOptions,
   ): Promise<ItemMeta<T> | undefined> {
     checkNames(options, CALL, "getWithMeta");
-    const k = this.#key(key, "getWithMeta");
+    const k = this.#keys.key(key, "getWithMeta");
     const hit = await this.#router.run(
       "getWithMeta",
       key,
@@ -355,17 +213,17 @@ export class Client {
 
   /** Stores `value`. Resolves `true` once stored. */
   set(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
-    return this.#store("set", key, value, options);
+    return this.#writer.store("set", key, value, options);
   }
 
   /** Stores `value` only if `key` is missing: `false` when it exists. */
   add(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
-    return this.#store("add", key, value, options);
+    return this.#writer.store("add", key, value, options);
   }
 
   /** Stores `value` only if `key` exists: `false` when it is missing. */
   replace(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
-    return this.#store("replace", key, value, options);
+    return this.#writer.store("replace", key, value, options);
   }
 
   /**
@@ -374,12 +232,12 @@ export class Client {
    * value is never compressed, since that would corrupt the item.
    */
   append(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
-    return this.#store("append", key, value, options);
+    return this.#writer.store("append", key, value, options);
   }
 
   /** Prepends bytes to the stored value, as {@linkcode Client.append}. */
   prepend(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
-    return this.#store("prepend", key, value, options);
+    return this.#writer.store("prepend", key, value, options);
   }
 
   /**
@@ -390,13 +248,12 @@ export class Client {
    */
   async cas(key: string, value: unknown, cas: bigint, options?: StoreOptions): Promise<boolean> {
     if (typeof cas !== "bigint") throw new TypeError("cas must be a bigint from gets()");
-    return await this.#store("cas", key, value, options, cas);
+    return await this.#writer.store("cas", key, value, options, cas);
   }
 
   /** Deletes `key`: `false` when it was missing. */
   async delete(key: string, options?: CallOptions): Promise<boolean> {
-    checkNames(options, CALL, "delete");
-    return await this.#deleteOne("delete", key, this.#key(key, "delete"), options);
+    return await this.#writer.remove(key, options);
   }
 
   /**
@@ -405,28 +262,17 @@ export class Client {
    * number. Only the key's own server counts.
    */
   incr(key: string, delta: Counter = 1, options?: CallOptions): Promise<Counter> {
-    return this.#arith("incr", key, delta, options);
+    return this.#writer.arithmetic("incr", key, delta, options);
   }
 
   /** Subtracts `delta` (default 1) from a counter, stopping at 0; as {@linkcode Client.incr}. */
   decr(key: string, delta: Counter = 1, options?: CallOptions): Promise<Counter> {
-    return this.#arith("decr", key, delta, options);
+    return this.#writer.arithmetic("decr", key, delta, options);
   }
 
   /** Sets the ttl of `key` (seconds; 0 means never): `false` when it is missing. */
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
-    checkNames(options, CALL, "touch");
-    const k = this.#key(key, "touch");
-    const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
-    return await this.#router.run(
-      "touch",
-      key,
-      options,
-      k,
-      "write",
-      { kind: "touch", key: k, ttl: t },
-      touched,
-    );
+    return await this.#writer.touch(key, ttl, options);
   }
 
   /**
@@ -449,30 +295,17 @@ export class Client {
    * carries `true`/`false` per stored key and an error per failed one.
    */
   setMulti(entries: Entries, options?: StoreOptions): Promise<string[]> {
-    return this.#storeMulti("set", entries, options);
+    return this.#writer.storeMulti("set", entries, options);
   }
 
   /** Adds every entry that is missing and returns the keys that already existed. */
   addMulti(entries: Entries, options?: StoreOptions): Promise<string[]> {
-    return this.#storeMulti("add", entries, options);
+    return this.#writer.storeMulti("add", entries, options);
   }
 
   /** Deletes every key: `true` when every one was deleted, `false` when some were missing. */
   async deleteMulti(keys: Iterable<string>, options?: CallOptions): Promise<boolean> {
-    checkNames(options, CALL, "deleteMulti");
-    const requests = new Map<string, Remove>();
-    for (const key of keys) {
-      requests.set(key, { kind: "remove", key: this.#key(key, "deleteMulti") });
-    }
-    const results = await this.#router.writeMany(
-      "deleteMulti",
-      requests,
-      options,
-      (key, request) =>
-        this.#router.run("deleteMulti", key, options, request.key, "write", request, deleted),
-      deleted,
-    );
-    return [...results.values()].every(Boolean);
+    return await this.#writer.removeMulti(keys, options);
   }
 
   /**
@@ -485,24 +318,7 @@ export class Client {
     delta: Counter = 1,
     options?: CallOptions,
   ): Promise<Map<string, Counter>> {
-    checkNames(options, CALL, "incrMulti");
-    const d = checkDelta(delta);
-    const encoded = new Map<string, Uint8Array>();
-    for (const key of keys) encoded.set(key, this.#key(key, "incrMulti"));
-    return await this.#router.each(
-      encoded,
-      "incrMulti",
-      (key, k) =>
-        this.#router.run(
-          "incrMulti",
-          key,
-          options,
-          k,
-          "one",
-          { kind: "arithmetic", verb: "incr", key: k, delta: d },
-          counted,
-        ),
-    );
+    return await this.#writer.incrMulti(keys, delta, options);
   }
 
   /** Invalidates every item, after `delay` seconds if given: `true` per server. */
@@ -579,7 +395,7 @@ export class Client {
    */
   async listKeys(options?: CallOptions): Promise<Map<string, DumpEntry[]>> {
     checkNames(options, CALL, "listKeys");
-    const prefix = this.#prefix;
+    const prefix = this.#keys.prefix;
     return await this.#router.everyServer(
       "listKeys",
       options,
@@ -595,7 +411,7 @@ export class Client {
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
   close(): void {
-    this.#router.cluster.close();
+    this.#cluster.close();
   }
 
   /** Closes the client at the end of an `await using` block. */
@@ -603,156 +419,4 @@ export class Client {
     this.close();
     return Promise.resolve();
   }
-
-  /**
-   * The key to send, as {@linkcode #key} makes it, except that a key of
-   * printable ASCII stays a string (its own encoding) where the protocol
-   * sends keys as they are: the hot multi-key paths take this one.
-   */
-  #sentKey(key: string, operation: string): SentKey {
-    return (this.#textKeys && textKey(key, this.#prefix)) || this.#key(key, operation);
-  }
-
-  #key(key: string, operation: string): Uint8Array {
-    if (typeof key !== "string") throw new TypeError(`key must be a string, not ${typeof key}`);
-    const encoded = this.#binaryKeys
-      ? encodeBinaryKey(key, this.#prefix)
-      : encodeKey(key, this.#prefix);
-    if (typeof encoded === "string") {
-      throw errorFor(Status.BAD_KEY_PROVIDED, `key ${encoded}`, { operation, key });
-    }
-    return encoded;
-  }
-
-  /**
-   * Serializes (and compresses, where configured) a value to store; a
-   * promise only when it must be compressed.
-   */
-  #encode(verb: StoreVerb, key: string, value: unknown): Payload | Promise<Payload> {
-    const prepared = this.#codec.prepare(value);
-    if ("data" in prepared) return prepared;
-    const compressible = verb !== "cas" && verb !== "append" && verb !== "prepend";
-    if (compressible && this.#codec.needsCompression(prepared)) {
-      return this.#codec.compress(prepared).then((packed) => this.#fits(packed, verb, key));
-    }
-    return this.#fits(prepared, verb, key);
-  }
-
-  /** The encoded value as sent, if it is not larger than `maxValueSize`. */
-  #fits(encoded: Encoded, operation: string, key: string): Payload {
-    if (encoded.bytes.length > this.#maxValueSize) {
-      throw errorFor(
-        Status.E2BIG,
-        `value of ${encoded.bytes.length} bytes is larger than maxValueSize ${this.#maxValueSize}`,
-        { operation, key },
-      );
-    }
-    return { data: encoded.bytes, flags: encoded.flags };
-  }
-
-  /**
-   * Not an async function: a store is a hot path, and an async function
-   * returning the request's promise would add turns of the event loop
-   * between the reply and the caller. Bad arguments still reject.
-   */
-  #store(
-    verb: StoreVerb,
-    key: string,
-    value: unknown,
-    options?: StoreOptions,
-    cas?: bigint,
-  ): Promise<boolean> {
-    try {
-      checkNames(options, STORE, verb);
-      const k = this.#key(key, verb);
-      const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
-      const send = ({ data, flags }: Payload) =>
-        this.#router.run(
-          verb,
-          key,
-          options,
-          k,
-          verb === "cas" ? "one" : "write",
-          { kind: "store", verb, key: k, data, flags, ttl, cas },
-          stored,
-        );
-      const encoded = this.#encode(verb, key, value);
-      return encoded instanceof Promise ? encoded.then(send) : send(encoded);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  async #storeMulti(
-    verb: "set" | "add",
-    entries: Entries,
-    options?: StoreOptions,
-  ): Promise<string[]> {
-    const operation = `${verb}Multi`;
-    checkNames(options, STORE, operation);
-    const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
-    const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
-    const keys = new Map<string, Uint8Array>();
-    for (const [key] of pairs) keys.set(key, this.#key(key, operation));
-    const requests = new Map<string, Store>();
-    for (const [key, value] of pairs) {
-      const { data, flags } = await this.#encode(verb, key, value);
-      requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
-    }
-    const results = await this.#router.writeMany(
-      operation,
-      requests,
-      options,
-      (key, request) =>
-        this.#router.run(operation, key, options, request.key, "write", request, stored),
-      stored,
-    );
-    return [...results].filter(([, ok]) => !ok).map(([key]) => key);
-  }
-
-  async #arith(
-    verb: "incr" | "decr",
-    key: string,
-    delta: Counter,
-    options?: CallOptions,
-  ): Promise<Counter> {
-    checkNames(options, CALL, verb);
-    const k = this.#key(key, verb);
-    const d = checkDelta(delta);
-    return await this.#router.run(
-      verb,
-      key,
-      options,
-      k,
-      "one",
-      { kind: "arithmetic", verb, key: k, delta: d },
-      counted,
-    );
-  }
-
-  /** Deletes one key (and its replicas): `false` when it was missing. */
-  #deleteOne(
-    operation: string,
-    key: string,
-    k: Uint8Array,
-    options: CallOptions | undefined,
-  ): Promise<boolean> {
-    return this.#router.run(
-      operation,
-      key,
-      options,
-      k,
-      "write",
-      { kind: "remove", key: k },
-      deleted,
-    );
-  }
-}
-
-/** An option that may be given directly or as a behavior, but not both. */
-function either(direct: number | undefined, behavior: number | undefined, name: string) {
-  if (direct !== undefined && behavior !== undefined) {
-    throw new InvalidArguments(`${name} is given twice: as an option and as a behavior`);
-  }
-  return direct ?? behavior;
 }

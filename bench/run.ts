@@ -3,7 +3,8 @@
  * memcache-client on Node and Bun, pylibmc, and a bare socket, side by side
  * against one memcached (`-t 2`) started here, the runners interleaved.
  * Prints one table of medians over 3 rounds, each as a ratio to this client
- * on Deno. `--quick` runs one short round.
+ * on Deno. `--quick` runs one short round; `--against DIR` adds this client
+ * as checked out in DIR.
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -23,6 +24,25 @@ interface Runner {
   command(server: string, scenario: Scenario): string[];
 }
 
+/**
+ * `--against DIR`: this client as checked out in DIR (another commit's
+ * tree) runs too, on Deno and Bun, so that a change is measured against
+ * what came before in the same run.
+ */
+const against = process.argv.includes("--against")
+  ? process.argv[process.argv.indexOf("--against") + 1]
+  : undefined;
+const earlier: Runner[] = against === undefined ? [] : ["Deno", "Bun"].map((runtime) => ({
+  name: `@seed/memcached at ${against}`,
+  runtime,
+  command: (s: string, c: Scenario) => {
+    const client = `${against}/bench/client.ts`;
+    return runtime === "Deno"
+      ? ["deno", "run", "-A", client, s, c, seconds]
+      : ["bun", client, s, c, seconds];
+  },
+}));
+
 const peers = ["memjs", "memcached", "memcache-client"];
 const runners: Runner[] = [
   {
@@ -35,6 +55,7 @@ const runners: Runner[] = [
     runtime: "Bun",
     command: (s, c) => ["bun", here("client.ts"), s, c, seconds],
   },
+  ...earlier,
   ...peers.flatMap((peer) =>
     ["node", "bun"].map((runtime) => ({
       name: peer,

@@ -208,3 +208,37 @@ export function delta(value: unknown): bigint {
   }
   return BigInt(value);
 }
+
+/** A value from `gets`: the value and its cas token for `Client.cas`. */
+export interface CasValue<T = unknown> {
+  /** The stored value. */
+  value: T;
+  /** The item's cas token. */
+  cas: bigint;
+}
+
+/** A value from `getWithMeta`, with what the server knows of the item. */
+export interface ItemMeta<T = unknown> {
+  /** The stored value. */
+  value: T;
+  /** The item's cas token. */
+  cas: bigint;
+  /** The item's client flags. */
+  flags: number;
+  /** Seconds until the item expires; `undefined` when it never does. */
+  ttl: number | undefined;
+  /** Whether the item had been read before this call. */
+  hitBefore: boolean;
+}
+
+/** Entries for `setMulti`/`addMulti`: a Map, an object, or `[key, value]` pairs. */
+export type Entries<T = unknown> =
+  | Iterable<readonly [string, T]>
+  | Record<string, T>;
+
+/** The options of calls that take only a signal and a timeout. */
+export const CALL = ["signal", "timeout"];
+/** The options of storage calls. */
+export const STORE = ["signal", "timeout", "ttl"];
+/** The options of `flushAll`. */
+export const FLUSH = ["signal", "timeout", "delay"];

@@ -17,7 +17,9 @@ import type { Item } from "../protocol/reply.ts";
 import type { Answer } from "../protocol/wire.ts";
 import { settle } from "../cluster/outcomes.ts";
 import { onlyItem } from "./results.ts";
-import { type Mode, noServer, type Router } from "../cluster/router.ts";
+import { type Cluster, noServer } from "../cluster/mod.ts";
+import type { Mode, Router } from "../cluster/router.ts";
+import type { KeyEncoder } from "./keys.ts";
 
 /** Keys per `get` command in a multi-get, so no command line grows without bound. */
 const KEYS_PER_GET = 100;
@@ -30,16 +32,6 @@ function requestOf<T>(list: T[], from: number): T[] {
   return list.length <= KEYS_PER_GET ? list : list.slice(from, from + KEYS_PER_GET);
 }
 
-/** How a {@linkcode Reader} makes the keys it sends. */
-export interface ReaderKeys {
-  /** The prefix every key is sent with. */
-  prefix: string;
-  /** The key as sent, checked: its bytes. */
-  key(key: string, operation: string): Uint8Array;
-  /** The key as sent, checked: a string where it is its own encoding, else its bytes. */
-  sent(key: string, operation: string): SentKey;
-}
-
 /**
  * Reads values through a {@linkcode Router}: decodes them with a
  * {@linkcode Codec}, and batches the gets of one tick.
@@ -47,12 +39,8 @@ export interface ReaderKeys {
 export class Reader {
   readonly #router: Router;
   readonly #codec: Codec;
-  readonly #keys: ReaderKeys;
-  /**
-   * Whether keys travel as text (everywhere but the binary protocol and
-   * base64 keys), so that a multi-key get can be one text `get`.
-   */
-  readonly #textKeys: boolean;
+  readonly #cluster: Cluster;
+  readonly #keys: KeyEncoder;
   /**
    * Gets waiting for this tick's batch, by server index. Every server always
    * has one, empty until a get comes, so that a get never finds a missing
@@ -68,13 +56,13 @@ export class Reader {
    */
   readonly #sendNow = () => this.#sendBatches();
 
-  /** Makes a reader; `textKeys` says whether keys travel as text. */
-  constructor(router: Router, codec: Codec, keys: ReaderKeys, textKeys: boolean) {
+  /** Makes a reader of `cluster`'s servers, through `router`, with `keys` and `codec`. */
+  constructor(router: Router, cluster: Cluster, codec: Codec, keys: KeyEncoder) {
     this.#router = router;
+    this.#cluster = cluster;
     this.#codec = codec;
     this.#keys = keys;
-    this.#textKeys = textKeys;
-    this.#batches = router.cluster.names.map(() => new Batch(KEYS_PER_GET));
+    this.#batches = cluster.names.map(() => new Batch(KEYS_PER_GET));
   }
 
   /** `Client.getMulti`: the hits among `keys`, in the order asked. */
@@ -92,7 +80,7 @@ export class Reader {
     // Each batch knows where its keys stand in `all`, so that hits land in
     // the order asked without a lookup by key.
     const batches: { index: number; at: number[] }[] = [];
-    for (const [index, group] of this.#router.group(all, encoded, "getMulti", errors)) {
+    for (const [index, group] of this.#cluster.group(all, encoded, "getMulti", errors)) {
       for (let i = 0; i < group.length; i += KEYS_PER_GET) {
         batches.push({ index, at: requestOf(group, i) });
       }
@@ -173,7 +161,7 @@ export class Reader {
     } catch (err) {
       return Promise.reject(err);
     }
-    const index = this.#router.cluster.indexFor(k);
+    const index = this.#cluster.indexFor(k);
     if (index < 0) {
       return Promise.reject(noServer("get", key));
     }

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { InvalidArguments } from "../errors.ts";
+import { errorFor, InvalidArguments, type MemcachedError } from "../errors.ts";
+import { Status } from "../protocol/status.ts";
 
 /**
  * What the `onCommand` option reports for every request a call sends, for
@@ -74,4 +75,105 @@ export function signalOf(options: CallOptions | undefined): AbortSignal | undefi
     throw new TypeError("signal must be an AbortSignal");
   }
   return signal;
+}
+
+/** Reads, whose `onCommand` events say whether they found a value. */
+const READS = new Set(["get", "gets", "getMulti", "getAndTouch", "getWithMeta"]);
+
+/**
+ * Reports a request to an `onCommand` observer once it settles. An observer
+ * that throws does not change the request's outcome: its error goes to
+ * `console.error`.
+ */
+export async function observed<R>(
+  observer: (event: CommandEvent) => void,
+  request: Promise<R>,
+  operation: string,
+  key: string | undefined,
+  server: string,
+): Promise<R> {
+  const started = performance.now();
+  const report = (error?: MemcachedError, hit?: boolean) => {
+    try {
+      const duration = performance.now() - started;
+      observer(
+        hit === undefined
+          ? { operation, key, server, duration, error }
+          : { operation, key, server, duration, hit },
+      );
+    } catch (err) {
+      console.error("onCommand observer threw:", err);
+    }
+  };
+  try {
+    const result = await request;
+    // A read's result is its item (or undefined), or a multi-key get's items.
+    report(
+      undefined,
+      READS.has(operation)
+        ? (Array.isArray(result) ? result.length > 0 : result !== undefined)
+        : undefined,
+    );
+    return result;
+  } catch (err) {
+    report(err as MemcachedError);
+    throw err;
+  }
+}
+
+/**
+ * `promise`, or a Timeout after `ms`, or the signal's reason when it aborts
+ * first: a wait shared by several calls bounded by each one's own deadline.
+ */
+export function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  operation: string,
+  key: string | undefined,
+): Promise<T> {
+  if (!Number.isFinite(ms) && !signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    };
+    const abort = () => {
+      stop();
+      reject(signal!.reason);
+    };
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+        stop();
+        reject(errorFor(Status.TIMEOUT, `no answer within ${ms} ms`, { operation, key }));
+      }, Math.max(0, ms))
+      : undefined;
+    if (signal?.aborted) return abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    promise.then(
+      (value) => {
+        stop();
+        resolve(value);
+      },
+      (err) => {
+        stop();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+  });
 }

@@ -7,7 +7,7 @@
 import type { RequestSpec } from "../connection/mod.ts";
 import { consequence, errorFor, type MemcachedError } from "../errors.ts";
 import { ConnectionPool, type ConnectionPoolOptions } from "./pools.ts";
-import { encodeMetaAsBinary } from "../protocol/binary.ts";
+import { encodeMetaAsBinary } from "../protocol/binary_wire.ts";
 import { encodeMeta } from "../protocol/meta.ts";
 import { Status } from "../protocol/status.ts";
 import { keyBytes, type SentKey } from "../protocol/keys.ts";
@@ -91,6 +91,39 @@ export class Cluster {
     return this.#servers.length === 1 ? 0 : this.#ring.pick(this.#hash(keyBytes(key)));
   }
 
+  /**
+   * The positions of `keys` (encoded as `encoded`, in the same order) grouped
+   * by server index; keys with no server get NoServers in `errors`.
+   */
+  group(
+    keys: readonly string[],
+    encoded: readonly SentKey[],
+    operation: string,
+    errors: Map<string, MemcachedError>,
+  ): Map<number, number[]> {
+    if (this.size === 1 && keys.length > 0) {
+      // One server holds every key, or none does: ask once, not per key.
+      const index = this.indexFor(encoded[0]);
+      if (index >= 0) {
+        const every: number[] = new Array(keys.length);
+        for (let at = 0; at < keys.length; at++) every[at] = at;
+        return new Map([[index, every]]);
+      }
+    }
+    const groups = new Map<number, number[]>();
+    for (let at = 0; at < keys.length; at++) {
+      const index = this.indexFor(encoded[at]);
+      if (index < 0) {
+        errors.set(keys[at], noServer(operation, keys[at]));
+        continue;
+      }
+      const group = groups.get(index);
+      if (group) group.push(at);
+      else groups.set(index, [at]);
+    }
+    return groups;
+  }
+
   /** The servers that also hold a key whose server is `index` (`num_replicas`). */
   replicasOf(index: number): number[] {
     const replicas: number[] = [];
@@ -163,4 +196,9 @@ export class Cluster {
     }));
     return new Ring(servers, live, this.#behaviors.distribution, this.#hash);
   }
+}
+
+/** The error for a key when every server is out of the placement. */
+export function noServer(operation: string, key: string | undefined): MemcachedError {
+  return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
 }

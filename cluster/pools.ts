@@ -116,9 +116,9 @@ export class ConnectionPool {
   }
 
   #open(): Connection {
-    const connection = new Connection(this.#address, {
+    const connection: Connection = new Connection(this.#address, {
       ...this.#options,
-      onIdle: (idle) => this.#onIdle(idle),
+      onIdle: () => this.#onIdle(connection),
     });
     if (!this.#closed) this.#connections.push(connection);
     return connection;

@@ -6,9 +6,18 @@
  *
  * @module
  */
-import { type Cluster, isServerFailure } from "./mod.ts";
+import { type Cluster, isServerFailure, noServer } from "./mod.ts";
 import { type ErrorClass, errorFor, isRetriable, type MemcachedError } from "../errors.ts";
-import { type CallOptions, type CommandEvent, millis, type RetryPolicy, signalOf } from "./call.ts";
+import {
+  type CallOptions,
+  type CommandEvent,
+  millis,
+  observed,
+  type RetryPolicy,
+  signalOf,
+  sleep,
+  within,
+} from "./call.ts";
 import { binaryWire } from "../protocol/binary_wire.ts";
 import { base64Key, type SentKey } from "../protocol/keys.ts";
 import { encodeMeta, metaWire } from "../protocol/meta.ts";
@@ -32,9 +41,6 @@ const IDEMPOTENT = new Set([
   "set",
   "delete",
 ]);
-
-/** Reads, whose `onCommand` events say whether they found a value. */
-const READS = new Set(["get", "gets", "getMulti", "getAndTouch", "getWithMeta"]);
 
 /** Requests that carry keys, which binaryKeys cannot send over the text protocol. */
 const KEYED = new Set<Request["kind"]>([
@@ -301,39 +307,6 @@ export class Router {
     return first;
   }
 
-  /**
-   * The positions of `keys` (encoded as `encoded`, in the same order) grouped
-   * by server index; keys with no server get NoServers in `errors`.
-   */
-  group(
-    keys: readonly string[],
-    encoded: readonly SentKey[],
-    operation: string,
-    errors: Map<string, MemcachedError>,
-  ): Map<number, number[]> {
-    if (this.cluster.size === 1 && keys.length > 0) {
-      // One server holds every key, or none does: ask once, not per key.
-      const index = this.cluster.indexFor(encoded[0]);
-      if (index >= 0) {
-        const every: number[] = new Array(keys.length);
-        for (let at = 0; at < keys.length; at++) every[at] = at;
-        return new Map([[index, every]]);
-      }
-    }
-    const groups = new Map<number, number[]>();
-    for (let at = 0; at < keys.length; at++) {
-      const index = this.cluster.indexFor(encoded[at]);
-      if (index < 0) {
-        errors.set(keys[at], noServer(operation, keys[at]));
-        continue;
-      }
-      const group = groups.get(index);
-      if (group) group.push(at);
-      else groups.set(index, [at]);
-    }
-    return groups;
-  }
-
   /** Sends a request to every server at once; SomeErrors when some fail. */
   async everyServer<R>(
     operation: string,
@@ -373,7 +346,7 @@ export class Router {
     const results = new Map<string, boolean>();
     const encoded = [...requests.values()].map((request) => request.key);
     await Promise.all(
-      [...this.group(all, encoded, operation, errors)].map(async ([index, at]) => {
+      [...this.cluster.group(all, encoded, operation, errors)].map(async ([index, at]) => {
         const group = at.map((i) => all[i]);
         let dialect: Dialect;
         try {
@@ -440,107 +413,4 @@ export class Router {
     sortOut(outcomes, names, results, errors);
     return settle(results, errors, operation, names.length);
   }
-}
-
-/** The error for a key when every server is out of the placement. */
-export function noServer(operation: string, key: string | undefined): MemcachedError {
-  return errorFor(Status.NO_SERVERS, "every server is ejected", { operation, key });
-}
-
-/**
- * Reports a request to an `onCommand` observer once it settles. An observer
- * that throws does not change the request's outcome: its error goes to
- * `console.error`.
- */
-async function observed<R>(
-  observer: (event: CommandEvent) => void,
-  request: Promise<R>,
-  operation: string,
-  key: string | undefined,
-  server: string,
-): Promise<R> {
-  const started = performance.now();
-  const report = (error?: MemcachedError, hit?: boolean) => {
-    try {
-      const duration = performance.now() - started;
-      observer(
-        hit === undefined
-          ? { operation, key, server, duration, error }
-          : { operation, key, server, duration, hit },
-      );
-    } catch (err) {
-      console.error("onCommand observer threw:", err);
-    }
-  };
-  try {
-    const result = await request;
-    // A read's result is its item (or undefined), or a multi-key get's items.
-    report(
-      undefined,
-      READS.has(operation)
-        ? (Array.isArray(result) ? result.length > 0 : result !== undefined)
-        : undefined,
-    );
-    return result;
-  } catch (err) {
-    report(err as MemcachedError);
-    throw err;
-  }
-}
-
-/**
- * `promise`, or a Timeout after `ms`, or the signal's reason when it aborts
- * first: a wait shared by several calls bounded by each one's own deadline.
- */
-function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  signal: AbortSignal | undefined,
-  operation: string,
-  key: string | undefined,
-): Promise<T> {
-  if (!Number.isFinite(ms) && !signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", abort);
-    };
-    const abort = () => {
-      stop();
-      reject(signal!.reason);
-    };
-    const timer = Number.isFinite(ms)
-      ? setTimeout(() => {
-        stop();
-        reject(errorFor(Status.TIMEOUT, `no answer within ${ms} ms`, { operation, key }));
-      }, Math.max(0, ms))
-      : undefined;
-    if (signal?.aborted) return abort();
-    signal?.addEventListener("abort", abort, { once: true });
-    promise.then(
-      (value) => {
-        stop();
-        resolve(value);
-      },
-      (err) => {
-        stop();
-        reject(err);
-      },
-    );
-  });
-}
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", abort, { once: true });
-  });
 }

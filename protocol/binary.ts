@@ -3,10 +3,10 @@
  * {@linkcode BinaryReplyParser}, an incremental decoder of responses.
  *
  * The client speaks the binary protocol through the meta-command model:
- * {@linkcode encodeMetaAsBinary} turns a meta command (`mg`, `ms`, `md`,
- * `ma`, `mn`) into the binary request that does the same, and the parser
- * turns binary responses back into the replies the meta and text decoders
- * give, so one set of reply handlers serves every protocol. The binary
+ * `encodeMetaAsBinary` (binary_wire.ts) turns a meta command (`mg`, `ms`,
+ * `md`, `ma`, `mn`) into the binary request that does the same, and the
+ * parser turns binary responses back into the replies the meta and text
+ * decoders give, so one reading of answers serves every protocol. The binary
  * protocol is what SASL authentication needs.
  *
  * A packet is a 24-byte header (magic, opcode, key length, extras length,
@@ -15,12 +15,12 @@
  *
  * @module
  */
-import { type MetaCommand, type MetaReply, metaStatus } from "./meta.ts";
+import { type MetaReply, metaStatus } from "./meta.ts";
 import { Status } from "./status.ts";
 import { copyOf } from "./slab.ts";
 import type { Expect, Reply } from "./reply.ts";
-import type { ByteWriter, DataBlock } from "./writer.ts";
-import { keyBytes, type SentKey } from "./keys.ts";
+import type { ByteWriter } from "./writer.ts";
+import type { SentKey } from "./keys.ts";
 
 /** The opcodes this client sends. */
 export const Opcode = {
@@ -107,95 +107,11 @@ export function encodeBinary(w: ByteWriter, request: BinaryRequest): void {
 }
 
 /** Big-endian 32-bit words as bytes: the extras of most requests. */
-function words(...values: number[]): Uint8Array {
+export function words(...values: number[]): Uint8Array {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setUint32(i * 4, value >>> 0));
   return bytes;
-}
-
-const STORE_OPCODES: Record<string, [number, number]> = {
-  S: [Opcode.SET, Opcode.SETQ],
-  E: [Opcode.ADD, Opcode.ADDQ],
-  R: [Opcode.REPLACE, Opcode.REPLACEQ],
-  A: [Opcode.APPEND, Opcode.APPENDQ],
-  P: [Opcode.PREPEND, Opcode.PREPENDQ],
-};
-
-/**
- * Encodes the binary request that does what the meta command `command` with
- * `flags` does: `mg` (`v`, `T<ttl>`, `q`) is get, gat or touch; `ms` (`M<mode>`,
- * `F<flags>`, `T<ttl>`, `C<cas>`, `q`) a storage command; `md` delete; `ma`
- * (`MI`/`MD`, `D<delta>`, `N<ttl>`, `J<initial>`, `q`) incr/decr; `mn` noop.
- * `O<n>` is the opaque number. Values, flags and cas tokens always come back,
- * so `f`, `c`, `k` and `v` of `ma` need no counterpart; flags the binary
- * protocol cannot express (`t`, `h`, `N` of `mg`, `I`, …) are not sent, so
- * callers must not use them here. Keys are sent as raw bytes.
- *
- * @example
- * ```ts
- * import { ByteWriter } from "./writer.ts";
- * import { encodeMetaAsBinary } from "./binary.ts";
- * const w = new ByteWriter();
- * encodeMetaAsBinary(w, "mg", new TextEncoder().encode("k"), ["v", "f", "q", "O3"]);
- * // a GETKQ of "k" with opaque 3
- * ```
- */
-export function encodeMetaAsBinary(
-  w: ByteWriter,
-  command: MetaCommand,
-  sentKey: SentKey | undefined,
-  flags: readonly string[],
-  data?: DataBlock,
-): void {
-  const key = sentKey === undefined ? undefined : keyBytes(sentKey);
-  // The binary header tells the value's size before the key: text is encoded first.
-  const value = typeof data === "string" ? utf8.encode(data) : data;
-  const f: Record<string, string> = {};
-  for (const flag of flags) f[flag[0]] = flag.slice(1);
-  const quiet = "q" in f;
-  const opaque = Number(f.O ?? 0) >>> 0;
-  const cas = f.C === undefined ? 0n : BigInt(f.C);
-  const ttl = Number(f.T ?? 0);
-  switch (command) {
-    case "mn":
-      return encodeBinary(w, { opcode: Opcode.NOOP, opaque });
-    case "mg": {
-      if (!("v" in f) && "T" in f) {
-        return encodeBinary(w, { opcode: Opcode.TOUCH, key, extras: words(ttl), opaque });
-      }
-      if ("T" in f) {
-        const opcode = quiet ? Opcode.GATKQ : Opcode.GAT;
-        return encodeBinary(w, { opcode, key, extras: words(ttl), opaque });
-      }
-      return encodeBinary(w, { opcode: quiet ? Opcode.GETKQ : Opcode.GET, key, opaque });
-    }
-    case "ms": {
-      const [loud, silent] = STORE_OPCODES[f.M ?? "S"] ?? STORE_OPCODES.S;
-      const opcode = quiet ? silent : loud;
-      const bare = opcode === Opcode.APPEND || opcode === Opcode.APPENDQ ||
-        opcode === Opcode.PREPEND || opcode === Opcode.PREPENDQ;
-      const extras = bare ? undefined : words(Number(f.F ?? 0), ttl);
-      return encodeBinary(w, { opcode, key, extras, value, opaque, cas });
-    }
-    case "md":
-      return encodeBinary(w, { opcode: quiet ? Opcode.DELETEQ : Opcode.DELETE, key, opaque, cas });
-    case "ma": {
-      const down = f.M === "D" || f.M === "d";
-      const opcode = down
-        ? (quiet ? Opcode.DECREMENTQ : Opcode.DECREMENT)
-        : (quiet ? Opcode.INCREMENTQ : Opcode.INCREMENT);
-      const extras = new Uint8Array(20);
-      const view = new DataView(extras.buffer);
-      view.setBigUint64(0, BigInt(f.D || 1));
-      view.setBigUint64(8, BigInt(f.J || 0));
-      // All ones: fail with "not found" instead of creating the counter.
-      view.setUint32(16, "N" in f ? Number(f.N) : 0xffffffff);
-      return encodeBinary(w, { opcode, key, extras, opaque, cas });
-    }
-    case "me":
-      throw new TypeError("me has no binary counterpart");
-  }
 }
 
 /** Encodes `flush` after `delay` seconds (0: now). */

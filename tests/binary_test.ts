@@ -9,12 +9,12 @@ import {
   encodeBinary,
   encodeBinaryFlush,
   encodeBinaryStats,
-  encodeMetaAsBinary,
   encodeSasl,
   encodeSaslList,
   encodeSaslPlain,
   Opcode,
 } from "../protocol/binary.ts";
+import { encodeMetaAsBinary } from "../protocol/binary_wire.ts";
 import { Status } from "../protocol/status.ts";
 import { ByteWriter } from "../protocol/writer.ts";
 import { bytes, splitEverywhere, text } from "./split.ts";

@@ -1,0 +1,186 @@
+/**
+ * {@linkcode Writer}: how the client writes. Each write is described once
+ * as a request (see protocol/wire.ts) with what its answer means; writes to
+ * many keys go to each server as one quiet batch where its protocol has
+ * them.
+ *
+ * @module
+ */
+import type { Codec } from "../codec/mod.ts";
+import type { Router } from "../cluster/router.ts";
+import type { StoreVerb } from "../protocol/text.ts";
+import type { Remove, Store } from "../protocol/wire.ts";
+import type { KeyEncoder } from "./keys.ts";
+import {
+  CALL,
+  type CallOptions,
+  checkNames,
+  delta as checkDelta,
+  type Entries,
+  integer,
+  MAX_TTL,
+  STORE,
+  type StoreOptions,
+} from "./options.ts";
+import { counted, type Counter, deleted, isIterable, stored, touched } from "./results.ts";
+import { type Payload, payloadOf } from "./values.ts";
+
+/** Writes through a {@linkcode Router}, encoding keys and values first. */
+export class Writer {
+  readonly #router: Router;
+  readonly #keys: KeyEncoder;
+  readonly #codec: Codec;
+  readonly #maxValueSize: number;
+
+  /** Makes a writer; values larger than `maxValueSize` once encoded are TooBig. */
+  constructor(router: Router, keys: KeyEncoder, codec: Codec, maxValueSize: number) {
+    this.#router = router;
+    this.#keys = keys;
+    this.#codec = codec;
+    this.#maxValueSize = maxValueSize;
+  }
+
+  /**
+   * Stores one value (and its replicas, but for cas). Not an async function:
+   * a store is a hot path, and an async function returning the request's
+   * promise would add turns of the event loop between the reply and the
+   * caller. Bad arguments still reject.
+   */
+  store(
+    verb: StoreVerb,
+    key: string,
+    value: unknown,
+    options?: StoreOptions,
+    cas?: bigint,
+  ): Promise<boolean> {
+    try {
+      checkNames(options, STORE, verb);
+      const k = this.#keys.key(key, verb);
+      const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
+      const mode = verb === "cas" ? "one" : "write";
+      const send = ({ data, flags }: Payload) =>
+        this.#router.run(verb, key, options, k, mode, {
+          kind: "store",
+          verb,
+          key: k,
+          data,
+          flags,
+          ttl,
+          cas,
+        }, stored);
+      const encoded = payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
+      return encoded instanceof Promise ? encoded.then(send) : send(encoded);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Stores every entry; the keys that were not stored. */
+  async storeMulti(
+    verb: "set" | "add",
+    entries: Entries,
+    options?: StoreOptions,
+  ): Promise<string[]> {
+    const operation = `${verb}Multi`;
+    checkNames(options, STORE, operation);
+    const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
+    const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
+    const keys = new Map<string, Uint8Array>();
+    for (const [key] of pairs) keys.set(key, this.#keys.key(key, operation));
+    const requests = new Map<string, Store>();
+    for (const [key, value] of pairs) {
+      const { data, flags } = await payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
+      requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
+    }
+    const results = await this.#router.writeMany(
+      operation,
+      requests,
+      options,
+      (key, request) =>
+        this.#router.run(operation, key, options, request.key, "write", request, stored),
+      stored,
+    );
+    return [...results].filter(([, ok]) => !ok).map(([key]) => key);
+  }
+
+  /** Deletes one key (and its replicas): `false` when it was missing. */
+  async remove(key: string, options?: CallOptions): Promise<boolean> {
+    checkNames(options, CALL, "delete");
+    const k = this.#keys.key(key, "delete");
+    return await this.#router.run("delete", key, options, k, "write", {
+      kind: "remove",
+      key: k,
+    }, deleted);
+  }
+
+  /** Deletes every key: `true` when every one was deleted. */
+  async removeMulti(keys: Iterable<string>, options?: CallOptions): Promise<boolean> {
+    checkNames(options, CALL, "deleteMulti");
+    const requests = new Map<string, Remove>();
+    for (const key of keys) {
+      requests.set(key, { kind: "remove", key: this.#keys.key(key, "deleteMulti") });
+    }
+    const results = await this.#router.writeMany(
+      "deleteMulti",
+      requests,
+      options,
+      (key, request) =>
+        this.#router.run("deleteMulti", key, options, request.key, "write", request, deleted),
+      deleted,
+    );
+    return [...results.values()].every(Boolean);
+  }
+
+  /** Moves a counter; its new value. Only the key's own server counts. */
+  async arithmetic(
+    verb: "incr" | "decr",
+    key: string,
+    delta: Counter,
+    options?: CallOptions,
+  ): Promise<Counter> {
+    checkNames(options, CALL, verb);
+    const k = this.#keys.key(key, verb);
+    const d = checkDelta(delta);
+    return await this.#router.run(verb, key, options, k, "one", {
+      kind: "arithmetic",
+      verb,
+      key: k,
+      delta: d,
+    }, counted);
+  }
+
+  /** Adds `delta` to every counter; their new values. */
+  async incrMulti(
+    keys: Iterable<string>,
+    delta: Counter,
+    options?: CallOptions,
+  ): Promise<Map<string, Counter>> {
+    checkNames(options, CALL, "incrMulti");
+    const d = checkDelta(delta);
+    const encoded = new Map<string, Uint8Array>();
+    for (const key of keys) encoded.set(key, this.#keys.key(key, "incrMulti"));
+    return await this.#router.each(
+      encoded,
+      "incrMulti",
+      (key, k) =>
+        this.#router.run("incrMulti", key, options, k, "one", {
+          kind: "arithmetic",
+          verb: "incr",
+          key: k,
+          delta: d,
+        }, counted),
+    );
+  }
+
+  /** Sets a key's ttl (and its replicas'): `false` when it is missing. */
+  async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
+    checkNames(options, CALL, "touch");
+    const k = this.#keys.key(key, "touch");
+    const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
+    return await this.#router.run("touch", key, options, k, "write", {
+      kind: "touch",
+      key: k,
+      ttl: t,
+    }, touched);
+  }
+}
