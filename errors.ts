@@ -281,84 +281,68 @@ export class TlsError extends ConnectionError {}
 /** A class of error from this module. */
 export type ErrorClass = typeof MemcachedError;
 
-define(MemcachedError, "Error", Status.FAILURE);
-define(CacheMiss, "CacheMiss", Status.NOTFOUND);
-define(Failure, "Failure", Status.FAILURE);
-define(HostLookupError, "HostLookupError", Status.HOST_LOOKUP_FAILURE);
-define(ConnectionError, "ConnectionError", Status.CONNECTION_FAILURE);
-define(ConnectionBindError, "ConnectionBindError", Status.CONNECTION_BIND_FAILURE);
-define(SocketCreateError, "SocketCreateError", Status.ERRNO);
-define(UnixSocketError, "UnixSocketError", Status.FAIL_UNIX_SOCKET);
-define(ProtocolError, "ProtocolError", Status.PROTOCOL_ERROR);
-define(WriteError, "WriteError", Status.WRITE_FAILURE);
-define(ReadError, "ReadError", Status.READ_FAILURE);
-define(UnknownReadFailure, "UnknownReadFailure", Status.UNKNOWN_READ_FAILURE);
-define(ServerError, "ServerError", Status.SERVER_ERROR);
-define(ClientError, "ClientError", Status.CLIENT_ERROR);
-define(ServerDead, "ServerDead", Status.SERVER_MARKED_DEAD);
-define(ServerDown, "ServerDown", Status.SERVER_TEMPORARILY_DISABLED);
-define(NoServers, "NoServers", Status.NO_SERVERS);
-define(DataExists, "DataExists", Status.DATA_EXISTS);
-define(DataDoesNotExist, "DataDoesNotExist", Status.DATA_DOES_NOT_EXIST);
-define(NotFound, "NotFound", Status.NOTFOUND);
-define(BadKeyProvided, "BadKeyProvided", Status.BAD_KEY_PROVIDED);
-define(TooBig, "TooBig", Status.E2BIG);
-define(AllocationError, "AllocationError", Status.MEMORY_ALLOCATION_FAILURE);
-define(SomeErrors, "SomeErrors", Status.SOME_ERRORS);
-define(FetchNotFinished, "FetchNotFinished", Status.FETCH_NOTFINISHED);
-define(NotSupportedError, "NotSupportedError", Status.NOT_SUPPORTED);
-define(InvalidHostProtocolError, "InvalidHostProtocolError", Status.INVALID_HOST_PROTOCOL);
-define(UnknownStatKey, "UnknownStatKey", Status.UNKNOWN_STAT_KEY);
-define(Timeout, "Timeout", Status.TIMEOUT);
-define(InvalidArguments, "InvalidArguments", Status.INVALID_ARGUMENTS);
-define(NotStored, "NotStored", Status.NOTSTORED);
-define(TlsError, "TlsError", Status.CONNECTION_FAILURE);
-define(AuthError, "AuthError", Status.AUTH_FAILURE);
-define(PoolExhausted, "PoolExhausted", Status.FAILURE);
+/**
+ * Every class, in pylibmc's order (Error, CacheMiss, then the classes
+ * mapped from statuses), followed by the ones this client adds: its name,
+ * then its statuses, the one its instances get when none is given first.
+ */
+const CLASSES: readonly [ErrorClass, string, Status, ...Status[]][] = [
+  [MemcachedError, "Error", Status.FAILURE],
+  [CacheMiss, "CacheMiss", Status.NOTFOUND],
+  [Failure, "Failure", Status.FAILURE],
+  [HostLookupError, "HostLookupError", Status.HOST_LOOKUP_FAILURE],
+  [ConnectionError, "ConnectionError", Status.CONNECTION_FAILURE, Status.IN_PROGRESS],
+  [ConnectionBindError, "ConnectionBindError", Status.CONNECTION_BIND_FAILURE],
+  [WriteError, "WriteError", Status.WRITE_FAILURE],
+  [ReadError, "ReadError", Status.READ_FAILURE, Status.PARTIAL_READ],
+  [UnknownReadFailure, "UnknownReadFailure", Status.UNKNOWN_READ_FAILURE],
+  [ProtocolError, "ProtocolError", Status.PROTOCOL_ERROR],
+  [ClientError, "ClientError", Status.CLIENT_ERROR],
+  [ServerError, "ServerError", Status.SERVER_ERROR, Status.SERVER_MEMORY_ALLOCATION_FAILURE],
+  [SocketCreateError, "SocketCreateError", Status.ERRNO],
+  [DataExists, "DataExists", Status.DATA_EXISTS],
+  [DataDoesNotExist, "DataDoesNotExist", Status.DATA_DOES_NOT_EXIST],
+  [NotFound, "NotFound", Status.NOTFOUND],
+  [AllocationError, "AllocationError", Status.MEMORY_ALLOCATION_FAILURE],
+  [SomeErrors, "SomeErrors", Status.SOME_ERRORS],
+  [NoServers, "NoServers", Status.NO_SERVERS],
+  [UnixSocketError, "UnixSocketError", Status.FAIL_UNIX_SOCKET],
+  [NotSupportedError, "NotSupportedError", Status.NOT_SUPPORTED, Status.ERROR, Status.DEPRECATED],
+  [FetchNotFinished, "FetchNotFinished", Status.FETCH_NOTFINISHED],
+  [
+    BadKeyProvided,
+    "BadKeyProvided",
+    Status.BAD_KEY_PROVIDED,
+    Status.NO_KEY_PROVIDED,
+    Status.KEY_TOO_BIG,
+  ],
+  [InvalidHostProtocolError, "InvalidHostProtocolError", Status.INVALID_HOST_PROTOCOL],
+  [ServerDead, "ServerDead", Status.SERVER_MARKED_DEAD],
+  [ServerDown, "ServerDown", Status.SERVER_TEMPORARILY_DISABLED],
+  [TooBig, "TooBig", Status.E2BIG],
+  [UnknownStatKey, "UnknownStatKey", Status.UNKNOWN_STAT_KEY],
+  [Timeout, "Timeout", Status.TIMEOUT],
+  [
+    InvalidArguments,
+    "InvalidArguments",
+    Status.INVALID_ARGUMENTS,
+    Status.PARSE_ERROR,
+    Status.PARSE_USER_ERROR,
+  ],
+  [NotStored, "NotStored", Status.NOTSTORED],
+  [AuthError, "AuthError", Status.AUTH_FAILURE, Status.AUTH_PROBLEM, Status.AUTH_CONTINUE],
+  [TlsError, "TlsError", Status.CONNECTION_FAILURE],
+  [PoolExhausted, "PoolExhausted", Status.FAILURE],
+];
 
-const table: ReadonlyMap<Status, ErrorClass> = new Map<Status, ErrorClass>([
-  [Status.FAILURE, Failure],
-  [Status.HOST_LOOKUP_FAILURE, HostLookupError],
-  [Status.CONNECTION_FAILURE, ConnectionError],
-  [Status.CONNECTION_BIND_FAILURE, ConnectionBindError],
-  [Status.WRITE_FAILURE, WriteError],
-  [Status.READ_FAILURE, ReadError],
-  [Status.UNKNOWN_READ_FAILURE, UnknownReadFailure],
-  [Status.PROTOCOL_ERROR, ProtocolError],
-  [Status.CLIENT_ERROR, ClientError],
-  [Status.SERVER_ERROR, ServerError],
-  [Status.ERROR, NotSupportedError],
-  [Status.DATA_EXISTS, DataExists],
-  [Status.DATA_DOES_NOT_EXIST, DataDoesNotExist],
-  [Status.NOTSTORED, NotStored],
-  [Status.NOTFOUND, NotFound],
-  [Status.MEMORY_ALLOCATION_FAILURE, AllocationError],
-  [Status.PARTIAL_READ, ReadError],
-  [Status.SOME_ERRORS, SomeErrors],
-  [Status.NO_SERVERS, NoServers],
-  [Status.ERRNO, SocketCreateError],
-  [Status.FAIL_UNIX_SOCKET, UnixSocketError],
-  [Status.NOT_SUPPORTED, NotSupportedError],
-  [Status.NO_KEY_PROVIDED, BadKeyProvided],
-  [Status.FETCH_NOTFINISHED, FetchNotFinished],
-  [Status.TIMEOUT, Timeout],
-  [Status.BAD_KEY_PROVIDED, BadKeyProvided],
-  [Status.INVALID_HOST_PROTOCOL, InvalidHostProtocolError],
-  [Status.SERVER_MARKED_DEAD, ServerDead],
-  [Status.UNKNOWN_STAT_KEY, UnknownStatKey],
-  [Status.E2BIG, TooBig],
-  [Status.INVALID_ARGUMENTS, InvalidArguments],
-  [Status.KEY_TOO_BIG, BadKeyProvided],
-  [Status.AUTH_PROBLEM, AuthError],
-  [Status.AUTH_FAILURE, AuthError],
-  [Status.AUTH_CONTINUE, AuthError],
-  [Status.PARSE_ERROR, InvalidArguments],
-  [Status.PARSE_USER_ERROR, InvalidArguments],
-  [Status.DEPRECATED, NotSupportedError],
-  [Status.IN_PROGRESS, ConnectionError],
-  [Status.SERVER_TEMPORARILY_DISABLED, ServerDown],
-  [Status.SERVER_MEMORY_ALLOCATION_FAILURE, ServerError],
-]);
+/** Classes whose status is another class's: {@linkcode classify} never gives them. */
+const UNCLASSIFIED = new Set<ErrorClass>([MemcachedError, CacheMiss, TlsError, PoolExhausted]);
+
+const table = new Map<Status, ErrorClass>();
+for (const [Class, name, ...statuses] of CLASSES) {
+  define(Class, name, statuses[0]);
+  if (!UNCLASSIFIED.has(Class)) { for (const status of statuses) table.set(status, Class); }
+}
 
 /**
  * The error class for a status, or `undefined` when the status is a success
@@ -495,46 +479,8 @@ export function isRetriable(err: unknown): boolean {
   return consequence(err.status).retriable;
 }
 
-/**
- * Every error class, in pylibmc's order (Error, CacheMiss, then the classes
- * mapped from statuses), followed by the ones this client adds.
- */
-export const errors: readonly ErrorClass[] = Object.freeze([
-  MemcachedError,
-  CacheMiss,
-  Failure,
-  HostLookupError,
-  ConnectionError,
-  ConnectionBindError,
-  WriteError,
-  ReadError,
-  UnknownReadFailure,
-  ProtocolError,
-  ClientError,
-  ServerError,
-  SocketCreateError,
-  DataExists,
-  DataDoesNotExist,
-  NotFound,
-  AllocationError,
-  SomeErrors,
-  NoServers,
-  UnixSocketError,
-  NotSupportedError,
-  FetchNotFinished,
-  BadKeyProvided,
-  InvalidHostProtocolError,
-  ServerDead,
-  ServerDown,
-  TooBig,
-  UnknownStatKey,
-  Timeout,
-  InvalidArguments,
-  NotStored,
-  AuthError,
-  TlsError,
-  PoolExhausted,
-]);
+/** Every error class, in pylibmc's order, followed by the ones this client adds. */
+export const errors: readonly ErrorClass[] = Object.freeze(CLASSES.map(([Class]) => Class));
 
 /** `[name, class]` for every class in {@linkcode errors}, as pylibmc's `exceptions`. */
 export const exceptions: readonly (readonly [string, ErrorClass])[] = Object

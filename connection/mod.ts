@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { consequence, errorFor, type MemcachedError, TlsError } from "../errors.ts";
+import { consequence } from "../errors.ts";
 import { pending, rejectLast, resolveLast } from "./promises.ts";
 import { Status } from "../protocol/status.ts";
 import { BinaryReplyParser } from "../protocol/binary.ts";
@@ -19,40 +19,26 @@ import {
   type SocketFailure,
   unrefTimer,
 } from "../transport/mod.ts";
-import { type ConnectionOptions, type Hello, type RequestSpec, strangerIn } from "./request.ts";
+import { DONE, InFlight, type Pending, QUEUED, SENT } from "./inflight.ts";
+import { Leftover } from "./leftover.ts";
+import { loginOf, openSocket } from "./open.ts";
+import {
+  type ConnectionOptions,
+  failureAt,
+  type Hello,
+  type RequestSpec,
+  strangerIn,
+} from "./request.ts";
 
 export type { ConnectionOptions, Hello, RequestSpec };
 
-const QUEUED = 0;
-const SENT = 1;
-const DONE = 2;
-
-interface Pending {
-  spec: RequestSpec;
-  state: typeof QUEUED | typeof SENT | typeof DONE;
-  resolve(reply: Reply): void;
-  reject(err: unknown): void;
-  /** When the request times out (ms since the epoch); Infinity for never. */
-  deadline: number;
-  onAbort?: () => void;
-  /** Whether the caller gave up on it after it was written. */
-  abandoned?: boolean;
-}
-
 /**
- * A pipelined connection. Requests are written without waiting for earlier
- * replies; everything queued in one tick goes out in one write.
- *
- * An abandoned request (timed out or aborted) keeps its place in the
- * in-flight queue so that its reply, when it comes, is read and dropped: no
- * later request can receive it. When requests are outstanding and no byte
- * arrives for the whole `stallTimeout`, the server is not answering: the
- * socket is closed and replaced, and the failure is reported. A reply that
- * cannot be trusted (garbled, or for another request) resets the socket at
- * once; requests not yet written wait for the next one.
- *
- * While nothing is queued or in flight, neither the socket nor a timer
- * keeps the process alive.
+ * A pipelined connection: requests are written without waiting for earlier
+ * replies, and everything queued in one tick goes out in one write. A
+ * request given up on keeps its place, so that its reply is read and
+ * dropped. A server silent for `stallTimeout` while requests wait, or a
+ * reply that cannot be trusted, resets the socket; requests not yet written
+ * wait for the next one. An idle connection keeps no process alive.
  */
 export class Connection {
   /** The server's name in errors: `host:port` or the socket path. */
@@ -62,13 +48,11 @@ export class Connection {
   readonly #parser: TextReplyParser | BinaryReplyParser;
   readonly #writer = new ByteWriter();
   #queued: Pending[] = [];
-  #inflight: Pending[] = [];
-  #head = 0;
-  #tail = new Uint8Array(0);
-  #tailLength = 0;
+  readonly #inflight = new InFlight();
+  readonly #leftover = new Leftover();
   #socket?: Socket;
-  #connecting = false;
-  #connectTimer?: ReturnType<typeof setTimeout>;
+  /** Gives up the socket being opened: set while one is. */
+  #cancelConnect?: () => void;
   #timer?: ReturnType<typeof setTimeout>;
   #timerAt = Infinity;
   #writing = false;
@@ -82,17 +66,12 @@ export class Connection {
   #held = false;
   /** Whether the current socket has received a reply. */
   #answered = false;
-  readonly #abandonedKeys = new Map<string, number>();
   /** The socket whose hello is not answered yet: nothing else is written to it until then. */
   #greeting?: Socket;
   /** That hello's request. */
   #hello?: Pending;
 
-  /**
-   * When its pool saw it go idle (milliseconds since the epoch), or 0 while
-   * it is in use: kept here by the pool, which closes connections idle for
-   * too long.
-   */
+  /** When its pool saw it go idle (ms since the epoch), 0 while in use: the pool's to keep. */
   idleSince = 0;
 
   /** Makes a connection; nothing is opened until the first request. */
@@ -105,22 +84,18 @@ export class Connection {
       : new TextReplyParser(options.maxValueSize, options.textFlags, options.asciiText);
   }
 
-  /**
-   * How many requests are queued or in flight, abandoned ones included: they
-   * still hold their place in the pipeline until their replies arrive.
-   */
+  /** How many requests are queued or in flight, abandoned ones included. */
   get load(): number {
-    return this.#queued.length + this.#inflight.length - this.#head;
+    return this.#queued.length + this.#inflight.size;
   }
 
   /**
-   * Whether a request for `key` was given up on after it was written and its
-   * reply has not come yet. Until it has, later requests for the key must go
-   * to this connection: on another one they could overtake it, and a write
-   * the caller saw fail could land after one it saw succeed.
+   * Whether a request for `key` was given up on and its reply is still due:
+   * later requests for the key must follow it here, or a write the caller
+   * saw fail could land after one it saw succeed.
    */
   holds(key: string): boolean {
-    return this.#abandonedKeys.size > 0 && this.#abandonedKeys.has(key);
+    return this.#inflight.holds(key);
   }
 
   /**
@@ -140,7 +115,9 @@ export class Connection {
   /** Sends a request; resolves with its reply, whatever its status. */
   request(spec: RequestSpec): Promise<Reply> {
     if (this.#closed) {
-      return Promise.reject(this.#error(spec, Status.CONNECTION_FAILURE, "client is closed"));
+      return Promise.reject(
+        failureAt(this.server, Status.CONNECTION_FAILURE, "client is closed", spec),
+      );
     }
     if (spec.signal?.aborted) return Promise.reject(spec.signal.reason);
     const promise = pending<Reply>();
@@ -167,7 +144,7 @@ export class Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#connectTimer);
+    this.#cancelConnect?.();
     this.#reset(Status.CONNECTION_FAILURE, "client closed");
     this.#failQueued(Status.CONNECTION_FAILURE, "client closed");
     this.#disarm();
@@ -208,7 +185,7 @@ export class Connection {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = Date.now();
-    const pending = [...this.#queued, ...this.#inflight.slice(this.#head)];
+    const pending = [...this.#queued, ...this.#inflight.list()];
     for (const p of pending) if (p.state !== DONE && p.deadline <= now) this.#expire(p);
     const stall = this.#stallAt();
     if (stall <= now) {
@@ -223,7 +200,7 @@ export class Connection {
 
   /** When the server's silence makes it failed: Infinity while nothing is outstanding. */
   #stallAt(): number {
-    return this.#socket && this.#head < this.#inflight.length
+    return this.#socket && this.#inflight.size > 0
       ? this.#quietSince + this.#options.stallTimeout
       : Infinity;
   }
@@ -246,7 +223,7 @@ export class Connection {
     const w = this.#writer;
     w.reset();
     // The server's silence is timed from the first request it owes a reply.
-    if (this.#head === this.#inflight.length) this.#quietSince = Date.now();
+    if (this.#inflight.size === 0) this.#quietSince = Date.now();
     let sent = 0;
     const queued = this.#queued;
     for (let i = 0; i < queued.length; i++) {
@@ -284,40 +261,27 @@ export class Connection {
   }
 
   #connect(): void {
-    if (this.#connecting) return;
-    this.#connecting = true;
-    let timedOut = false;
-    const timer = this.#connectTimer = setTimeout(() => {
-      timedOut = true;
-      this.#connecting = false;
-      const why = `could not connect within ${this.#options.connectTimeout} ms`;
-      this.#report(Status.TIMEOUT, why);
-      this.#failQueued(Status.TIMEOUT, why);
-    }, this.#options.connectTimeout);
-    unrefTimer(timer);
+    if (this.#cancelConnect) return;
     let socket: Socket | undefined;
-    const address = this.#address;
-    const tls = address.kind === "tcp" && (address.tls || this.#options.tls)
-      ? this.#options.tls ?? {}
-      : undefined;
-    this.#options.connector(address, {
+    const opening = openSocket(this.#address, this.#options, {
       data: (chunk) => {
         if (socket === this.#socket) this.#onData(chunk);
       },
       closed: (failure) => {
         if (socket !== this.#socket) return;
-        const head = this.#inflight[this.#head];
-        const refused = !failure && head?.spec.refusable && this.#tailLength === 0 &&
+        const head = this.#inflight.oldest;
+        const refused = !failure && head?.spec.refusable && this.#leftover.empty &&
           this.#parser.idle;
         if (refused) {
-          this.#shift();
+          this.#inflight.shift();
           this.#settle(
             head,
             undefined,
-            this.#error(
-              head.spec,
+            failureAt(
+              this.server,
               Status.NOT_SUPPORTED,
               "the server closed the connection instead of answering (a proxy that does not support this command?)",
+              head.spec,
             ),
           );
         }
@@ -326,15 +290,16 @@ export class Connection {
         // A proxy refusing a command closes a healthy connection, and a server
         // may close an idle one: neither is a failure. A reconnect that
         // fails is.
-        if (refused || this.#head === this.#inflight.length) this.#reset(status, why);
+        if (refused || this.#inflight.size === 0) this.#reset(status, why);
         else this.#fail(status, why, failure?.cause, failure?.tls, failure?.unsent);
         if (this.#queued.length) this.#schedule();
       },
-    }, tls ? { ...this.#options.socket, tls } : this.#options.socket).then(
+    });
+    this.#cancelConnect = opening.cancel;
+    opening.socket.then(
       (opened) => {
-        clearTimeout(timer);
-        if (timedOut || this.#closed) return opened.close();
-        this.#connecting = false;
+        this.#cancelConnect = undefined;
+        if (this.#closed) return opened.close();
         socket = opened;
         this.#socket = opened;
         this.#answered = false;
@@ -343,9 +308,8 @@ export class Connection {
         this.#schedule();
       },
       (failure: SocketFailure) => {
-        clearTimeout(timer);
-        if (timedOut) return;
-        this.#connecting = false;
+        this.#cancelConnect = undefined;
+        if (this.#closed) return;
         this.#report(failure.status, failure.message, failure.cause, failure.tls);
         this.#failQueued(failure.status, failure.message, failure.cause, failure.tls);
       },
@@ -354,61 +318,34 @@ export class Connection {
 
   /** Puts `hello` in front of everything queued for the new `socket`. */
   #greet(hello: Hello, socket: Socket): void {
-    const timeout = this.#options.stallTimeout;
-    const spec: RequestSpec = {
-      encode: hello.encode,
-      expect: hello.expect,
-      operation: hello.operation,
-      timeout,
-    };
-    const answered = () => {
+    const login = loginOf(hello, this.#options.stallTimeout, (failure) => {
       if (this.#greeting !== socket) return;
       this.#greeting = undefined;
       this.#hello = undefined;
-      this.#schedule();
-    };
-    const deadline = Number.isFinite(timeout) ? Date.now() + timeout : Infinity;
-    if (deadline < this.#timerAt) this.#arm(deadline);
-    const greeting: Pending = {
-      spec,
-      state: QUEUED,
-      deadline,
-      resolve: (reply) => {
-        const failure = hello.check(reply);
-        if (failure && socket === this.#socket) {
-          this.#greeting = undefined;
-          this.#hello = undefined;
-          this.#failQueued(failure.status, failure.detail);
-          return this.#fail(failure.status, failure.detail);
-        }
-        answered();
-      },
-      reject: answered,
-    };
-    this.#hello = greeting;
+      if (!failure) return this.#schedule();
+      this.#failQueued(failure.status, failure.detail);
+      this.#fail(failure.status, failure.detail);
+    });
+    if (login.deadline < this.#timerAt) this.#arm(login.deadline);
+    this.#hello = login;
     this.#greeting = socket;
-    this.#queued.unshift(greeting);
+    this.#queued.unshift(login);
   }
 
   #onData(chunk: Uint8Array): void {
     this.#quietSince = Date.now();
-    let buf = chunk;
-    let end = chunk.length;
-    if (this.#tailLength > 0) {
-      this.#keep(chunk, 0, chunk.length);
-      buf = this.#tail;
-      end = this.#tailLength;
-    }
+    const buf = this.#leftover.join(chunk);
+    const end = buf.length;
     let start = 0;
     while (start < end) {
-      const p = this.#inflight[this.#head];
+      const p = this.#inflight.oldest;
       if (!p) {
         return this.#reset(Status.PROTOCOL_ERROR, "the server sent bytes no request asked for");
       }
       const reply = this.#parser.parse(p.spec.expect, buf, start, end, p.spec.keys);
       start += this.#parser.used;
       if (!reply) break;
-      this.#shift();
+      this.#inflight.shift();
       if (!this.#answered) {
         this.#answered = true;
         this.#options.onAnswered?.();
@@ -419,7 +356,11 @@ export class Connection {
         reply.line = stranger;
       }
       if (reply.status === Status.PROTOCOL_ERROR) {
-        this.#settle(p, undefined, this.#error(p.spec, Status.PROTOCOL_ERROR, reply.line));
+        this.#settle(
+          p,
+          undefined,
+          failureAt(this.server, Status.PROTOCOL_ERROR, reply.line, p.spec),
+        );
         return this.#replace(
           Status.PROTOCOL_ERROR,
           `an earlier reply was malformed: ${reply.line}`,
@@ -430,12 +371,7 @@ export class Connection {
         return this.#replace(reply.status, `the server refused this connection: ${reply.line}`);
       }
     }
-    if (buf === this.#tail) {
-      this.#tail.copyWithin(0, start, end);
-      this.#tailLength = end - start;
-    } else if (start < end) {
-      this.#keep(buf, start, end);
-    }
+    this.#leftover.keep(buf, start);
     this.#checkIdle();
   }
 
@@ -445,60 +381,23 @@ export class Connection {
     if (!this.#closed) this.#options.onIdle?.();
   }
 
-  /** Appends `bytes[from, to)` to the unparsed tail. */
-  #keep(bytes: Uint8Array, from: number, to: number): void {
-    const need = this.#tailLength + to - from;
-    if (need > this.#tail.length) {
-      const grown = new Uint8Array(Math.max(need, this.#tail.length * 2, 4096));
-      grown.set(this.#tail.subarray(0, this.#tailLength));
-      this.#tail = grown;
-    }
-    this.#tail.set(bytes.subarray(from, to), this.#tailLength);
-    this.#tailLength = need;
-  }
-
-  #shift(): void {
-    const key = this.#inflight[this.#head].spec.key;
-    if (this.#inflight[this.#head].abandoned && key !== undefined) {
-      const count = this.#abandonedKeys.get(key)! - 1;
-      if (count > 0) this.#abandonedKeys.set(key, count);
-      else this.#abandonedKeys.delete(key);
-    }
-    this.#head++;
-    if (this.#head === this.#inflight.length) {
-      this.#inflight = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024) {
-      this.#inflight = this.#inflight.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
   /**
-   * Fails a request past its deadline like an aborted one: it keeps its
-   * place until its reply comes, so that it fails nothing behind it. Whether
-   * the server is stuck is the connection's to tell, from its silence.
+   * Fails a request past its deadline like an aborted one, failing nothing
+   * behind it: whether the server is stuck is told by its silence.
    */
   #expire(p: Pending): void {
     const ms = p.spec.timeout;
     const what = p.state === QUEUED && !this.#socket ? "no connection" : "no reply";
-    this.#abandon(p, this.#error(p.spec, Status.TIMEOUT, `${what} within ${ms} ms`));
+    this.#abandon(p, failureAt(this.server, Status.TIMEOUT, `${what} within ${ms} ms`, p.spec));
   }
 
   /** Rejects a request the caller gave up on, remembering its key while its reply is due. */
   #abandon(p: Pending, err: unknown): void {
-    if (p.state === SENT && p.spec.key !== undefined) {
-      p.abandoned = true;
-      this.#abandonedKeys.set(p.spec.key, (this.#abandonedKeys.get(p.spec.key) ?? 0) + 1);
-    }
+    if (p.state === SENT) this.#inflight.abandon(p);
     this.#settle(p, undefined, err);
   }
 
-  /**
-   * Ends a request once: with its reply, or with an error. A sent request
-   * stays in the in-flight queue, so that its reply is still read, and
-   * dropped, when it arrives.
-   */
+  /** Ends a request once; a sent one stays in flight until its reply is read. */
   #settle(p: Pending, reply?: Reply, err?: unknown): void {
     if (p.state === DONE) return;
     p.state = DONE;
@@ -537,10 +436,7 @@ export class Connection {
   /** Tells the owner of a failure that counts against the server. */
   #report(status: Status, detail: string, cause?: unknown, tls = false): void {
     if (this.#closed || !consequence(status).serverFailure) return;
-    const details = { server: this.server, ...(cause === undefined ? {} : { cause }) };
-    this.#options.onFailure?.(
-      tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details),
-    );
+    this.#options.onFailure?.(failureAt(this.server, status, detail, undefined, cause, tls));
   }
 
   /**
@@ -548,34 +444,31 @@ export class Connection {
    * on it was in that write or behind it, so each goes back to the queue.
    */
   #requeueUnsent(): void {
-    // The login belonged to that socket: the next one gets its own.
-    const hello = this.#hello;
-    if (hello) {
-      hello.state = DONE;
-      const at = this.#queued.indexOf(hello);
-      if (at >= 0) this.#queued.splice(at, 1);
-    }
-    const unsent = this.#inflight.slice(this.#head).filter((p) => p.state === SENT);
-    this.#socket?.close();
-    this.#socket = undefined;
-    this.#parser.reset();
-    this.#tailLength = 0;
-    this.#abandonedKeys.clear();
-    this.#inflight = [];
-    this.#head = 0;
+    if (this.#hello?.state === SENT) this.#hello.state = DONE;
+    const unsent = this.#inflight.drain().filter((p) => p.state === SENT);
+    this.#dropSocket();
     for (const p of unsent) p.state = QUEUED;
     this.#queued = [...unsent, ...this.#queued];
-    this.#greeting = undefined;
-    this.#hello = undefined;
   }
 
   /** Closes the socket and fails every request written to it. */
   #reset(status: Status, detail: string, cause?: unknown, tls = false): void {
+    const inflight = this.#inflight.drain();
+    this.#dropSocket();
+    for (const p of inflight) {
+      this.#settle(p, undefined, failureAt(this.server, status, detail, p.spec, cause, tls));
+    }
+    this.#checkIdle();
+  }
+
+  /**
+   * Forgets the socket and what was half read from it, and its login if not
+   * yet written: after the next socket's own, an ASCII login would be an
+   * ordinary set, storing the credentials.
+   */
+  #dropSocket(): void {
     this.#socket?.close();
     this.#socket = undefined;
-    // A login not yet written belongs to the socket that is gone; written
-    // on the next socket after that one's own login, an ASCII login would be
-    // an ordinary set, storing the credentials.
     const hello = this.#hello;
     if (hello?.state === QUEUED) {
       this.#queued.splice(this.#queued.indexOf(hello), 1);
@@ -584,39 +477,15 @@ export class Connection {
     this.#greeting = undefined;
     this.#hello = undefined;
     this.#parser.reset();
-    this.#tailLength = 0;
-    this.#abandonedKeys.clear();
-    const inflight = this.#inflight.slice(this.#head);
-    this.#inflight = [];
-    this.#head = 0;
-    for (const p of inflight) {
-      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause, tls));
-    }
-    this.#checkIdle();
+    this.#leftover.clear();
   }
 
   #failQueued(status: Status, detail: string, cause?: unknown, tls = false): void {
     const queued = this.#queued;
     this.#queued = [];
     for (const p of queued) {
-      this.#settle(p, undefined, this.#error(p.spec, status, detail, cause, tls));
+      this.#settle(p, undefined, failureAt(this.server, status, detail, p.spec, cause, tls));
     }
     this.#checkIdle();
-  }
-
-  #error(
-    spec: RequestSpec,
-    status: Status,
-    detail: string,
-    cause?: unknown,
-    tls = false,
-  ): MemcachedError {
-    const details = {
-      operation: spec.operation,
-      key: spec.key,
-      server: this.server,
-      ...(cause === undefined ? {} : { cause }),
-    };
-    return tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details);
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { MemcachedError } from "../errors.ts";
+import { errorFor, type MemcachedError, TlsError } from "../errors.ts";
 import type { AsciiText } from "../protocol/ascii.ts";
 import { sameKey, type SentKey } from "../protocol/keys.ts";
 import type { Expect, Reply } from "../protocol/reply.ts";
@@ -130,4 +130,25 @@ export function strangerIn(spec: RequestSpec, reply: Reply): string | undefined 
     return `an item for ${JSON.stringify(decodeKey(item.key))}, which was not asked for`;
   }
   return undefined;
+}
+
+/**
+ * The error of a failure on `server`: for the request `spec` when there is
+ * one, a TlsError when TLS failed.
+ */
+export function failureAt(
+  server: string,
+  status: Status,
+  detail: string,
+  spec?: RequestSpec,
+  cause?: unknown,
+  tls = false,
+): MemcachedError {
+  const details = {
+    operation: spec?.operation,
+    key: spec?.key,
+    server,
+    ...(cause === undefined ? {} : { cause }),
+  };
+  return tls ? new TlsError(detail, { ...details, status }) : errorFor(status, detail, details);
 }
