@@ -7,7 +7,7 @@
 import type { ServerHealth } from "./cluster/health.ts";
 import { type Cluster, noServer } from "./cluster/mod.ts";
 import type { Router } from "./cluster/router.ts";
-import { InvalidArguments } from "./errors.ts";
+import { readLenientFirst } from "./codec/mod.ts";
 import type { KeyEncoder } from "./client/keys.ts";
 import {
   CALL,
@@ -22,21 +22,23 @@ import {
   integer,
   type ItemMeta,
   MAX_TTL,
+  statsGroup,
   type StoreOptions,
 } from "./client/options.ts";
 import { MISS, type Reader } from "./client/reads.ts";
 import { type Counter, onlyItem } from "./client/results.ts";
 import { assemble } from "./client/setup.ts";
 import { Writer } from "./client/writes.ts";
-import { encodeKey } from "./protocol/keys.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
 import { runtime } from "./transport/mod.ts";
 
-// Small arrays as views of shared buffers pay off on V8 and cost on
-// JavaScriptCore (see protocol/slab.ts).
+// Tuned per engine: small arrays as views of shared buffers pay off on V8
+// and cost on JavaScriptCore (see protocol/slab.ts); Deno's strict UTF-8
+// decoder costs several times its lenient one.
 shareBuffers(runtime !== "bun");
+readLenientFirst(runtime === "deno");
 
 export type { CasValue, CommandEvent, Counter, Entries, ItemMeta };
 
@@ -342,13 +344,7 @@ export class Client {
    */
   async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
     checkNames(options, CALL, "stats");
-    let token: Uint8Array | undefined;
-    if (group !== undefined) {
-      if (typeof group !== "string") throw new TypeError("stats group must be a string");
-      const checked = encodeKey(group, "");
-      if (typeof checked === "string") throw new InvalidArguments(`stats group ${checked}`);
-      token = checked;
-    }
+    const token = group === undefined ? undefined : statsGroup(group);
     return await this.#router.everyServer(
       "stats",
       options,

@@ -8,6 +8,7 @@
 import type { Behaviors } from "../cluster/behaviors.ts";
 import type { CompressionOptions, Serializer } from "../codec/mod.ts";
 import { InvalidArguments } from "../errors.ts";
+import { encodeKey } from "../protocol/keys.ts";
 import { type CallOptions, type CommandEvent, millis, type RetryPolicy } from "../cluster/call.ts";
 import type { Connector, TlsOptions } from "../transport/mod.ts";
 
@@ -242,3 +243,11 @@ export const CALL = ["signal", "timeout"];
 export const STORE = ["signal", "timeout", "ttl"];
 /** The options of `flushAll`. */
 export const FLUSH = ["signal", "timeout", "delay"];
+
+/** A stats group as sent: a token of the key alphabet; InvalidArguments otherwise. */
+export function statsGroup(group: unknown): Uint8Array {
+  if (typeof group !== "string") throw new TypeError("stats group must be a string");
+  const checked = encodeKey(group, "");
+  if (typeof checked === "string") throw new InvalidArguments(`stats group ${checked}`);
+  return checked;
+}

@@ -22,7 +22,6 @@
  */
 import { Failure, NotSupportedError } from "../errors.ts";
 import { encodeText, owned } from "../protocol/slab.ts";
-import { runtime } from "../transport/mod.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
 export const Flags: Readonly<{
@@ -157,12 +156,16 @@ function message(err: unknown): string {
   return err instanceof globalThis.Error ? err.message : String(err);
 }
 
+let lenientFirst = false;
+
 /**
- * On Deno the strict decoder costs several times the lenient one, so the
- * lenient one reads first and the strict one only settles a doubt;
- * elsewhere the two cost the same.
+ * Whether text is read with the lenient UTF-8 decoder first, the strict one
+ * only settling a doubt: where the strict decoder costs several times the
+ * lenient one (Deno). The client sets it for the runtime it runs on.
  */
-const lenientFirst = runtime === "deno";
+export function readLenientFirst(yes: boolean): void {
+  lenientFirst = yes;
+}
 const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The bytes as UTF-8 text, or `undefined` when they are not valid UTF-8. */
