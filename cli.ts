@@ -166,8 +166,11 @@ const COMMANDS: Record<string, Command> = {
         if (!found.has(key)) continue;
         if (keys.length > 1) io.stdout(`${key}: `);
         const value = found.get(key);
-        io.stdout(value instanceof Uint8Array ? value : text(value));
-        io.stdout("\n");
+        // Bytes are written as stored, so that `set --file` then `get`
+        // round-trips; text ends with a newline, as a terminal wants.
+        if (value instanceof Uint8Array) io.stdout(value);
+        else io.stdout(text(value) + "\n");
+        if (value instanceof Uint8Array && keys.length > 1) io.stdout("\n");
       }
     }
     const missing = keys.filter((key) => !found.has(key));
