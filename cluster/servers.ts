@@ -39,6 +39,7 @@ export function parseServer(spec: string): Server {
     new InvalidHostProtocolError(`invalid server ${JSON.stringify(spec)}: ${why}`);
   if (spec.startsWith("/")) {
     if (/[\0\r\n]/.test(spec)) throw bad("control character in socket path");
+    if (spec.endsWith("/")) throw bad("a socket path names a file, not a folder");
     return { kind: "unix", path: spec, weight: 1 };
   }
   let rest = spec;

@@ -86,6 +86,10 @@ export function encodeKey(key: string, prefix: string): Uint8Array | string {
     if (c <= 0x20 || (c >= 0x7f && c <= 0xa0)) {
       return `contains ${describe(c)} at index ${i}`;
     }
+    if (c > 0xa0 && INVISIBLE.test(full[i])) {
+      const code = c.toString(16).toUpperCase().padStart(4, "0");
+      return `contains a Unicode space or format character (U+${code}) at index ${i}`;
+    }
     if (c >= 0xd800 && c <= 0xdfff) {
       const pair = c <= 0xdbff && i + 1 < full.length &&
         (full.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
@@ -99,6 +103,13 @@ export function encodeKey(key: string, prefix: string): Uint8Array | string {
   }
   return bytes;
 }
+
+/**
+ * Unicode's spaces, line and paragraph separators, and invisible format
+ * characters (zero-width space, byte order mark, bidi marks): a reader
+ * cannot see them in a key, and they are whitespace to other tools.
+ */
+const INVISIBLE = /[\s\p{Cf}]/u;
 
 function describe(code: number): string {
   if (code === 0x20) return "a space";

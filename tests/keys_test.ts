@@ -1,7 +1,7 @@
 /** Key validation: what may reach the wire and what may not. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { encodeKey, keyBytes, MAX_KEY_LENGTH, textKey } from "../protocol/keys.ts";
+import { encodeBinaryKey, encodeKey, keyBytes, MAX_KEY_LENGTH, textKey } from "../protocol/keys.ts";
 
 describe("keys", () => {
   test("a key of 1 to 250 UTF-8 bytes is encoded as UTF-8", () => {
@@ -54,6 +54,16 @@ describe("keys", () => {
       assert.equal(textKey(key, ""), undefined, JSON.stringify(key));
     }
     assert.equal(textKey(5 as unknown as string, ""), undefined);
+  });
+
+  test("Unicode spaces, separators and invisible format characters are refused", () => {
+    for (const c of ["\u2028", "\u2029", "\u3000", "\ufeff", "\u200b", "\u2003", "\u202e"]) {
+      const said = encodeKey(`a${c}b`, "");
+      assert.equal(typeof said, "string", JSON.stringify(c));
+      assert.match(said as string, /Unicode space or format character/);
+      assert.ok(encodeBinaryKey(`a${c}b`, "") instanceof Uint8Array, "allowed as a binary key");
+    }
+    assert.ok(encodeKey("café:日本", "") instanceof Uint8Array);
   });
 
   test("lone surrogates are refused, since UTF-8 cannot encode them", () => {

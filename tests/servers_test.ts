@@ -71,6 +71,8 @@ describe("server entries", () => {
       "memcached://user@cache",
       "ca che",
       "cache\r\n",
+      "/",
+      "/run/memcached/",
     ];
     for (const spec of bad) assert.throws(() => parseServer(spec), InvalidHostProtocolError, spec);
   });
