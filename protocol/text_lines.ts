@@ -93,6 +93,13 @@ export function lineReply(buf: Uint8Array, from: number, to: number): Reply {
   };
 }
 
+/** Why `reply`, a whole line, cannot answer what was asked: said once. */
+export function unexpected(reply: Reply): string {
+  return reply.status === Status.PROTOCOL_ERROR
+    ? reply.line
+    : `unexpected line ${JSON.stringify(reply.line)}`;
+}
+
 /** A metadump line's fields, or `undefined` when one is missing or malformed. */
 export function parseDumpLine(line: string): DumpEntry | undefined {
   const fields: Record<string, string> = {};

@@ -29,6 +29,7 @@ import {
   parseDumpLine,
   parseValueHeader,
   startsWith,
+  unexpected,
   wholeText,
 } from "./text_lines.ts";
 
@@ -174,7 +175,7 @@ export class TextReplyParser {
           this.reset();
           this.used = next - start;
           if (isErrorLine(reply.status)) return reply;
-          return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+          return this.#fail(unexpected(reply));
         }
         const size = parseValueHeader(buf, pos + 6, cr);
         if (typeof size === "string") return this.#fail(size);
@@ -228,7 +229,7 @@ export class TextReplyParser {
     } else {
       const line = lineReply(buf, pos, cr);
       if (!isErrorLine(line.status)) {
-        return this.#fail(`unexpected line ${JSON.stringify(line.line)}`);
+        return this.#fail(unexpected(line));
       }
       if (expect === "meta") {
         this.used = next - start;
@@ -389,7 +390,7 @@ export class TextReplyParser {
       this.reset();
       this.used = next - start;
       if (isErrorLine(reply.status)) return reply;
-      return this.#fail(`unexpected line ${JSON.stringify(reply.line)}`);
+      return this.#fail(unexpected(reply));
     }
   }
 

@@ -149,6 +149,14 @@ describe("text reply decoder", () => {
     }
   });
 
+  test("a line that is no reply is named once in the protocol error", () => {
+    for (const expect of ["values", "stats", "line"] as const) {
+      const [reply] = splitEverywhere([expect], bytes("HTTP/1.1 400 Bad Request\r\n"));
+      assert.equal(reply.status, Status.PROTOCOL_ERROR, expect);
+      assert.equal(reply.line, 'unexpected line "HTTP/1.1 400 Bad Request"', expect);
+    }
+  });
+
   test("a number reply carries a bigint over the full 64-bit range", () => {
     const [small, big] = splitEverywhere(["line", "line"], bytes("42\r\n18446744073709551615\r\n"));
     assert.equal(small.number, 42n);
