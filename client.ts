@@ -17,6 +17,7 @@ import {
   type ClientOptions,
   type CommandEvent,
   type Entries,
+  expiry,
   FLUSH,
   type FlushOptions,
   integer,
@@ -83,7 +84,13 @@ export class Client {
     this.#cluster = parts.cluster;
     this.#router = parts.router;
     this.#reader = parts.reader;
-    this.#writer = new Writer(parts.router, parts.keys, parts.codec, parts.maxValueSize);
+    this.#writer = new Writer(
+      parts.router,
+      parts.keys,
+      parts.codec,
+      parts.maxValueSize,
+      parts.ttl,
+    );
     this.#keys = parts.keys;
     this.#replicated = parts.replicated;
     this.#batchGets = parts.batchGets;
@@ -164,7 +171,7 @@ export class Client {
     ttl: number,
     options?: CallOptions,
   ): Promise<T | undefined> {
-    const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
+    const t = expiry(ttl);
     checkNames(options, CALL, "getAndTouch");
     const hit = await this.#reader.one("getAndTouch", key, options, "one", { ttl: t });
     return hit?.value as T | undefined;

@@ -102,6 +102,11 @@ export interface ClientOptions {
    * {@linkcode Behaviors}.
    */
   behaviors?: Behaviors;
+  /**
+   * Seconds until items stored without a `ttl` or `expiresAt` of their own
+   * expire. Default 0: never.
+   */
+  ttl?: number;
   /** Opens sockets; the runtime's adapter by default. For tests and unusual runtimes. */
   connector?: Connector;
   /**
@@ -134,10 +139,13 @@ export function retryPolicy(retry: unknown): Required<RetryPolicy> | undefined {
 /** Options of the storage operations. */
 export interface StoreOptions extends CallOptions {
   /**
-   * Seconds until the item expires; 0 (the default) means never. memcached
-   * takes a number above 30 days (2,592,000 s) as an absolute Unix time.
+   * Seconds until the item expires; 0 means never. Default: the client's
+   * `ttl` option, else 0. Always relative: past 30 days (where memcached
+   * reads the number as a Unix time) it is sent as the time it means.
    */
   ttl?: number;
+  /** When the item expires, in place of `ttl`. */
+  expiresAt?: Date;
 }
 
 /** Options of `flushAll`. */
@@ -148,6 +156,35 @@ export interface FlushOptions extends CallOptions {
 
 /** The largest ttl memcached accepts: a signed 32-bit Unix time. */
 export const MAX_TTL = 2 ** 31 - 1;
+
+/** memcached reads an expiry over 30 days as a Unix time. */
+const RELATIVE_LIMIT = 30 * 24 * 3600;
+
+/**
+ * The expiry to send for a relative `ttl` in seconds (0: never): the ttl
+ * itself up to 30 days, past that the Unix time it means.
+ */
+export function expiry(ttl: unknown, name = "ttl"): number {
+  const seconds = integer(ttl, name, 0, MAX_TTL, 0);
+  if (seconds <= RELATIVE_LIMIT) return seconds;
+  const at = Math.floor(Date.now() / 1000) + seconds;
+  if (at > MAX_TTL) throw new InvalidArguments(`${name} of ${seconds} s reaches past 2038`);
+  return at;
+}
+
+/** The expiry of a storage call: its `ttl` or `expiresAt`, else the client's default `ttl` (`fallback`, seconds). */
+export function storeExpiry(options: StoreOptions | undefined, fallback: number): number {
+  const at = options?.expiresAt;
+  if (at === undefined) return expiry(options?.ttl ?? fallback);
+  if (options?.ttl !== undefined) throw new InvalidArguments("give ttl or expiresAt, not both");
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw new TypeError("expiresAt must be a valid Date");
+  }
+  const seconds = Math.ceil(at.getTime() / 1000);
+  if (seconds > MAX_TTL) throw new InvalidArguments("expiresAt is past 2038");
+  // A time in the past expires the item at once, as memcached does with one.
+  return Math.max(seconds, RELATIVE_LIMIT + 1);
+}
 
 /** The largest value of a memcached counter. */
 export const MAX_COUNTER = 2n ** 64n - 1n;
@@ -240,7 +277,7 @@ export type Entries<T = unknown> =
 /** The options of calls that take only a signal and a timeout. */
 export const CALL = ["signal", "timeout"];
 /** The options of storage calls. */
-export const STORE = ["signal", "timeout", "ttl"];
+export const STORE = ["signal", "timeout", "ttl", "expiresAt"];
 /** The options of `flushAll`. */
 export const FLUSH = ["signal", "timeout", "delay"];
 

@@ -14,7 +14,7 @@ import { parseServer } from "../cluster/servers.ts";
 import { InvalidArguments, NoServers, NotSupportedError } from "../errors.ts";
 import { asciiTextFor, defaultConnector, runtime } from "../transport/mod.ts";
 import { KeyEncoder } from "./keys.ts";
-import { checkNames, type ClientOptions, integer, retryPolicy } from "./options.ts";
+import { checkNames, type ClientOptions, integer, MAX_TTL, retryPolicy } from "./options.ts";
 import { Reader } from "./reads.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
 
@@ -37,6 +37,7 @@ const CLIENT_OPTIONS = [
   "password",
   "tls",
   "retry",
+  "ttl",
 ] as const;
 
 /** The parts of a client. */
@@ -54,6 +55,8 @@ export interface Parts {
   batchGets: boolean;
   /** Whether writes go to replicas too. */
   replicated: boolean;
+  /** Seconds to live of items stored without a ttl of their own (0: for ever). */
+  ttl: number;
 }
 
 /**
@@ -108,6 +111,7 @@ export function assemble(servers: string | readonly string[], options: ClientOpt
     perRequest: runtime === "workers",
   });
   const replicated = behaviors.replicas > 0;
+  const ttl = integer(options.ttl, "ttl", 0, MAX_TTL, 0);
   const batchGets = options.batchGets ?? true;
   if (typeof batchGets !== "boolean") throw new TypeError("batchGets must be a boolean");
   if (options.onCommand !== undefined && typeof options.onCommand !== "function") {
@@ -138,6 +142,7 @@ export function assemble(servers: string | readonly string[], options: ClientOpt
     maxValueSize,
     batchGets,
     replicated,
+    ttl,
   };
 }
 

@@ -17,9 +17,9 @@ import {
   checkNames,
   delta as checkDelta,
   type Entries,
-  integer,
-  MAX_TTL,
+  expiry,
   STORE,
+  storeExpiry,
   type StoreOptions,
 } from "./options.ts";
 import { counted, type Counter, deleted, isIterable, stored, touched } from "./results.ts";
@@ -31,13 +31,18 @@ export class Writer {
   readonly #keys: KeyEncoder;
   readonly #codec: Codec;
   readonly #maxValueSize: number;
+  readonly #ttl: number;
 
-  /** Makes a writer; values larger than `maxValueSize` once encoded are TooBig. */
-  constructor(router: Router, keys: KeyEncoder, codec: Codec, maxValueSize: number) {
+  /**
+   * Makes a writer; values larger than `maxValueSize` once encoded are
+   * TooBig, and items stored without a ttl of their own live `ttl` seconds.
+   */
+  constructor(router: Router, keys: KeyEncoder, codec: Codec, maxValueSize: number, ttl: number) {
     this.#router = router;
     this.#keys = keys;
     this.#codec = codec;
     this.#maxValueSize = maxValueSize;
+    this.#ttl = ttl;
   }
 
   /**
@@ -56,7 +61,7 @@ export class Writer {
     try {
       checkNames(options, STORE, verb);
       const k = this.#keys.key(key, verb);
-      const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
+      const ttl = storeExpiry(options, this.#ttl);
       const mode = verb === "cas" ? "one" : "write";
       const send = ({ data, flags }: Payload) =>
         this.#router.run(verb, key, options, k, mode, {
@@ -83,7 +88,7 @@ export class Writer {
   ): Promise<string[]> {
     const operation = `${verb}Multi`;
     checkNames(options, STORE, operation);
-    const ttl = integer(options?.ttl, "ttl", 0, MAX_TTL, 0);
+    const ttl = storeExpiry(options, this.#ttl);
     const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
     const keys = new Map<string, Uint8Array>();
     for (const [key] of pairs) keys.set(key, this.#keys.key(key, operation));
@@ -176,7 +181,7 @@ export class Writer {
   async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
     checkNames(options, CALL, "touch");
     const k = this.#keys.key(key, "touch");
-    const t = integer(ttl, "ttl", 0, MAX_TTL, 0);
+    const t = expiry(ttl);
     return await this.#router.run("touch", key, options, k, "write", {
       kind: "touch",
       key: k,
