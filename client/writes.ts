@@ -7,6 +7,7 @@
  * @module
  */
 import type { Codec } from "../codec/mod.ts";
+import { SomeErrors, TooBig } from "../errors.ts";
 import type { Router } from "../cluster/router.ts";
 import type { StoreVerb } from "../protocol/text.ts";
 import type { Remove, Store } from "../protocol/wire.ts";
@@ -73,11 +74,45 @@ export class Writer {
           ttl,
           cas,
         }, stored);
-      const encoded = payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
-      return encoded instanceof Promise ? encoded.then(send) : send(encoded);
+      let encoded: Payload | Promise<Payload>;
+      try {
+        encoded = payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
+      } catch (err) {
+        return this.#refused(verb, key, k, options, err);
+      }
+      return encoded instanceof Promise
+        ? encoded.then(send, (err) => this.#refused(verb, key, k, options, err))
+        : send(encoded);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Fails a store whose value could not be sent. memcached deletes the item
+   * when it refuses a value as too big, so that no stale value is served;
+   * a value this client refuses as too big deletes it too.
+   */
+  async #refused(
+    operation: string,
+    key: string,
+    k: Uint8Array,
+    options: CallOptions | undefined,
+    err: unknown,
+  ): Promise<never> {
+    if (err instanceof TooBig) {
+      await this.#router.run(
+        operation,
+        key,
+        options,
+        k,
+        "write",
+        { kind: "remove", key: k },
+        deleted,
+      )
+        .catch(() => {});
+    }
+    throw err;
   }
 
   /** Stores every entry; the keys that were not stored. */
@@ -93,19 +128,34 @@ export class Writer {
     const keys = new Map<string, Uint8Array>();
     for (const [key] of pairs) keys.set(key, this.#keys.key(key, operation));
     const requests = new Map<string, Store>();
+    const refused = new Set<string>();
     for (const [key, value] of pairs) {
-      const { data, flags } = await payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
-      requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
+      try {
+        const { data, flags } = await payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
+        requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
+      } catch (err) {
+        // Refused as too big: not stored, and deleted, as memcached does.
+        await this.#refused(operation, key, keys.get(key)!, options, err).catch((e) => {
+          if (!(e instanceof TooBig)) throw e;
+        });
+        refused.add(key);
+      }
     }
-    const results = await this.#router.writeMany(
-      operation,
-      requests,
-      options,
-      (key, request) =>
-        this.#router.run(operation, key, options, request.key, "write", request, stored),
-      stored,
-    );
-    return [...results].filter(([, ok]) => !ok).map(([key]) => key);
+    let results: Map<string, boolean>;
+    try {
+      results = requests.size === 0 ? new Map() : await this.#router.writeMany(
+        operation,
+        requests,
+        options,
+        (key, request) =>
+          this.#router.run(operation, key, options, request.key, "write", request, stored),
+        stored,
+      );
+    } catch (err) {
+      if (err instanceof SomeErrors) { for (const key of refused) err.results.set(key, false); }
+      throw err;
+    }
+    return [...keys.keys()].filter((key) => refused.has(key) || results.get(key) === false);
   }
 
   /** Deletes one key (and its replicas): `false` when it was missing. */

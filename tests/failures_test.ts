@@ -85,12 +85,34 @@ describe("failures", () => {
     await assert.rejects(client.get(1 as unknown as string), TypeError);
   });
 
-  test("a value over maxValueSize is TooBig and nothing is sent", async () => {
-    const before = await counters(server.server);
+  test("a value over maxValueSize is TooBig and is not sent", async () => {
     await using small = new Client(server.server, { maxValueSize: 1000 });
+    const before = await counters(server.server);
     await assert.rejects(small.set("big", "x".repeat(1001)), TooBig);
-    await assert.rejects(small.setMulti({ ok: 1, big: "x".repeat(1001) }), TooBig);
-    assert.equal(commands(await counters(server.server)), commands(before));
+    assert.equal((await counters(server.server)).cmd_set, before.cmd_set);
+  });
+
+  test("a refused value leaves no stale one: the key is deleted, as memcached does", async () => {
+    await using small = new Client(server.server, { maxValueSize: 1000 });
+    await small.set("stale", "old");
+    await assert.rejects(small.set("stale", "x".repeat(1001)), TooBig);
+    assert.equal(await small.get("stale"), undefined);
+    await using compressing = new Client(server.server, {
+      maxValueSize: 1000,
+      compression: { threshold: 1 },
+    });
+    await compressing.set("stale", "old");
+    const noise = crypto.getRandomValues(new Uint8Array(2000));
+    await assert.rejects(compressing.set("stale", noise), TooBig);
+    assert.equal(await compressing.get("stale"), undefined);
+  });
+
+  test("setMulti stores the rest and returns a refused key as failed, deleting it", async () => {
+    await using small = new Client(server.server, { maxValueSize: 1000 });
+    await small.setMulti({ ok: "old", big: "old" });
+    assert.deepEqual(await small.setMulti({ ok: "new", big: "x".repeat(1001) }), ["big"]);
+    assert.equal(await small.get("ok"), "new");
+    assert.equal(await small.get("big"), undefined);
   });
 
   test("values the codec cannot store are a TypeError before sending", async () => {
