@@ -100,19 +100,19 @@ export class Writer {
     options: CallOptions | undefined,
     err: unknown,
   ): Promise<never> {
-    if (err instanceof TooBig) {
-      await this.#router.run(
-        operation,
-        key,
-        options,
-        k,
-        "write",
-        { kind: "remove", key: k },
-        deleted,
-      )
-        .catch(() => {});
-    }
+    if (err instanceof TooBig) await this.#forget(operation, key, k, options);
     throw err;
+  }
+
+  /** Deletes a key whose new value was refused; a failure to delete changes nothing more. */
+  async #forget(
+    operation: string,
+    key: string,
+    k: Uint8Array,
+    options: CallOptions | undefined,
+  ): Promise<void> {
+    await this.#router.run(operation, key, options, k, "write", { kind: "remove", key: k }, deleted)
+      .catch(() => {});
   }
 
   /** Stores every entry; the keys that were not stored. */
@@ -134,13 +134,14 @@ export class Writer {
         const { data, flags } = await payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
         requests.set(key, { kind: "store", verb, key: keys.get(key)!, data, flags, ttl });
       } catch (err) {
-        // Refused as too big: not stored, and deleted, as memcached does.
-        await this.#refused(operation, key, keys.get(key)!, options, err).catch((e) => {
-          if (!(e instanceof TooBig)) throw e;
-        });
+        if (!(err instanceof TooBig)) throw err;
         refused.add(key);
       }
     }
+    // Refused as too big: not stored, and deleted, as memcached does.
+    await Promise.all(
+      [...refused].map((key) => this.#forget(operation, key, keys.get(key)!, options)),
+    );
     let results: Map<string, boolean>;
     try {
       results = requests.size === 0 ? new Map() : await this.#router.writeMany(

@@ -209,7 +209,7 @@ export class Router {
         : this.#replicate(mode, [first, ...this.cluster.replicasOf(first)], (at) => one(at, ms));
     const retry = this.#retry;
     if (!retry || !IDEMPOTENT.has(operation)) return attempt(index, callTimeout);
-    return this.#retrying(retry, operation, key, target, callTimeout, signal, attempt);
+    return this.#retrying(retry, operation, key, target, index, callTimeout, signal, attempt);
   }
 
   /**
@@ -223,14 +223,13 @@ export class Router {
     operation: string,
     key: string | undefined,
     target: SentKey | number,
+    first: number,
     timeout: number,
     signal: AbortSignal | undefined,
     attempt: (index: number, ms: number) => Promise<R>,
   ): Promise<R> {
     const end = Date.now() + timeout;
-    for (let tries = 1;; tries++) {
-      const index = typeof target === "number" ? target : this.cluster.indexFor(target);
-      if (index < 0) throw noServer(operation, key);
+    for (let tries = 1, index = first;; tries++) {
       try {
         return await attempt(index, end - Date.now());
       } catch (err) {
@@ -239,6 +238,8 @@ export class Router {
         if (Date.now() + pause >= end) throw err;
         await sleep(pause, signal);
       }
+      index = typeof target === "number" ? target : this.cluster.indexFor(target);
+      if (index < 0) throw noServer(operation, key);
     }
   }
 

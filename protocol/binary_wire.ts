@@ -27,7 +27,7 @@ export const binaryWire: Wire = {
     if (request.kind === "retrieve" && request.details) {
       return "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
     }
-    return meta.refuses(request);
+    return undefined;
   },
   opaques: meta.opaques,
   expect(request) {

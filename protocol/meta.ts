@@ -251,12 +251,8 @@ export function metaWire(emit: Emit, textGets: boolean): Wire {
   const many = (request: Request) =>
     request.kind === "retrieve" && request.keys.length > 1 && !textGets;
   return {
-    refuses: (request) =>
-      request.kind === "retrieve" || request.kind === "batch" ||
-        request.kind === "store" || request.kind === "remove" || request.kind === "arithmetic" ||
-        request.kind === "touch"
-        ? undefined
-        : textWire.refuses(request),
+    // A meta server takes every request: those without meta commands as text.
+    refuses: () => undefined,
     opaques(request) {
       switch (request.kind) {
         case "retrieve":
