@@ -38,6 +38,15 @@ export function stored(answer: Answer, fail: () => MemcachedError): boolean {
   }
 }
 
+/**
+ * The result of one store among many: a value the server refused as too
+ * big is a key not stored (and deleted, as memcached does for `set`), as
+ * one this client refuses is, not a failure of the call.
+ */
+export function storedOrRefused(answer: Answer, fail: () => MemcachedError): boolean {
+  return answer.status === Status.E2BIG ? false : stored(answer, fail);
+}
+
 /** The result of `delete`: `false` when the key was missing. */
 export function deleted(answer: Answer, fail: () => MemcachedError): boolean {
   if (answer.status === Status.DELETED) return true;

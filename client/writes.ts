@@ -23,7 +23,15 @@ import {
   storeExpiry,
   type StoreOptions,
 } from "./options.ts";
-import { counted, type Counter, deleted, isIterable, stored, touched } from "./results.ts";
+import {
+  counted,
+  type Counter,
+  deleted,
+  isIterable,
+  stored,
+  storedOrRefused,
+  touched,
+} from "./results.ts";
 import { type Payload, payloadOf } from "./values.ts";
 
 /** Writes through a {@linkcode Router}, encoding keys and values first. */
@@ -90,17 +98,22 @@ export class Writer {
 
   /**
    * Fails a store whose value could not be sent. memcached deletes the item
-   * when it refuses a value as too big, so that no stale value is served;
-   * a value this client refuses as too big deletes it too.
+   * when it refuses a value as too big for `set`, so that no stale value is
+   * served; a value this client refuses as too big deletes it too, for
+   * every write meant to replace what is there. add and cas are conditional:
+   * what is there may be newer than what they would have written, so it
+   * stays.
    */
   async #refused(
-    operation: string,
+    operation: StoreVerb,
     key: string,
     k: Uint8Array,
     options: CallOptions | undefined,
     err: unknown,
   ): Promise<never> {
-    if (err instanceof TooBig) await this.#forget(operation, key, k, options);
+    if (err instanceof TooBig && operation !== "add" && operation !== "cas") {
+      await this.#forget(operation, key, k, options);
+    }
     throw err;
   }
 
@@ -138,10 +151,12 @@ export class Writer {
         refused.add(key);
       }
     }
-    // Refused as too big: not stored, and deleted, as memcached does.
-    await Promise.all(
-      [...refused].map((key) => this.#forget(operation, key, keys.get(key)!, options)),
-    );
+    // Refused as too big: not stored, and, for set, deleted, as memcached does.
+    if (verb === "set") {
+      await Promise.all(
+        [...refused].map((key) => this.#forget(operation, key, keys.get(key)!, options)),
+      );
+    }
     let results: Map<string, boolean>;
     try {
       results = requests.size === 0 ? new Map() : await this.#router.writeMany(
@@ -149,8 +164,8 @@ export class Writer {
         requests,
         options,
         (key, request) =>
-          this.#router.run(operation, key, options, request.key, "write", request, stored),
-        stored,
+          this.#router.run(operation, key, options, request.key, "write", request, storedOrRefused),
+        storedOrRefused,
       );
     } catch (err) {
       if (err instanceof SomeErrors) { for (const key of refused) err.results.set(key, false); }

@@ -119,7 +119,7 @@ export class Router {
     const meta = metaWire((w, command, key, flags, data) => {
       const base64 = binaryKeys && key !== undefined;
       encodeMeta(w, command, base64 ? base64Key(key) : key, flags, data, base64);
-    }, !binaryKeys);
+    }, { textGets: !binaryKeys, quietBatches: false });
     this.#wires = { text: textWire, meta, binary: binaryWire };
   }
 

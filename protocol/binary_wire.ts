@@ -18,7 +18,7 @@ import { type MetaCommand, metaWire } from "./meta.ts";
 import type { Wire } from "./wire.ts";
 import type { ByteWriter, DataBlock } from "./writer.ts";
 
-const meta = metaWire(encodeMetaAsBinary, false);
+const meta = metaWire(encodeMetaAsBinary, { textGets: false, quietBatches: true });
 
 /** The binary protocol's wire. */
 export const binaryWire: Wire = {

@@ -246,8 +246,16 @@ const MEANING: Partial<Record<Request["kind"], Partial<Record<string, Status>>>>
  * name their keys); without (base64 keys, the binary protocol), a quiet
  * `mg` per key closed by `mn`. Flush, stats, version and dump are the text
  * commands, which a meta server takes too.
+ *
+ * With `quietBatches`, the writes of a batch are quiet: only failures answer,
+ * each naming its request by opaque, as binary errors do. Without, every
+ * write answers, in order: a meta ER line names no opaque, and only its place
+ * says which write the server refused.
  */
-export function metaWire(emit: Emit, textGets: boolean): Wire {
+export function metaWire(
+  emit: Emit,
+  { textGets, quietBatches }: { textGets: boolean; quietBatches: boolean },
+): Wire {
   const many = (request: Request) =>
     request.kind === "retrieve" && request.keys.length > 1 && !textGets;
   return {
@@ -296,7 +304,12 @@ export function metaWire(emit: Emit, textGets: boolean): Wire {
         }
         case "batch":
           request.requests.forEach((one, i) =>
-            write(emit, w, one, ["q", `O${(opaque + i) >>> 0}`])
+            write(
+              emit,
+              w,
+              one,
+              quietBatches ? ["q", `O${(opaque + i) >>> 0}`] : [`O${(opaque + i) >>> 0}`],
+            )
           );
           return emit(w, "mn", undefined, []);
         case "store":
@@ -309,7 +322,7 @@ export function metaWire(emit: Emit, textGets: boolean): Wire {
       }
     },
     read(reply, request, opaque) {
-      if (request.kind === "batch") return readBatch(reply, request, opaque);
+      if (request.kind === "batch") return readBatch(reply, request, opaque, !quietBatches);
       if (many(request)) return readGets(reply, request as Retrieve, opaque);
       const meta = reply.meta;
       if (!meta) return reply;
@@ -399,18 +412,32 @@ function readGets(reply: Reply, request: Retrieve, opaque: number): Answer {
   return { status: Status.END, line: "END", items };
 }
 
-/** The answers of a quiet batch: only its failures reply, each by its opaque token. */
-function readBatch(reply: Reply, request: Batch, opaque: number): Answer {
+/**
+ * The answers of a batch, each placed by its opaque token, or `inOrder` (every
+ * write answers) by its place, which is all an ER line has.
+ */
+function readBatch(reply: Reply, request: Batch, opaque: number, inOrder: boolean): Answer {
   if (!reply.metas || reply.status !== Status.END) return reply;
+  if (inOrder && reply.metas.length !== request.requests.length) {
+    return {
+      status: Status.PROTOCOL_ERROR,
+      line: `${reply.metas.length} answers to ${request.requests.length} writes`,
+    };
+  }
   const answers = new Map<number, Answer>();
-  for (const meta of reply.metas) {
-    const at = meta.flags.O === undefined ? -1 : (Number(meta.flags.O) - opaque) >>> 0;
+  for (const [place, meta] of reply.metas.entries()) {
+    const named = meta.flags.O === undefined ? undefined : (Number(meta.flags.O) - opaque) >>> 0;
+    const at = inOrder ? place : named ?? -1;
     const one = request.requests[at];
-    if (one === undefined || meta.code === "ER") {
+    if (one === undefined || (named !== undefined && named !== at)) {
       return {
         status: meta.status ?? Status.PROTOCOL_ERROR,
-        line: meta.debug ?? `${meta.code} for no key of this request`,
+        line: meta.debug ?? `${meta.code} for no write of this batch`,
       };
+    }
+    if (meta.code === "ER") {
+      answers.set(at, { status: meta.status ?? Status.SERVER_ERROR, line: meta.debug ?? "ER" });
+      continue;
     }
     const status = MEANING[one.kind]?.[meta.code];
     answers.set(

@@ -107,14 +107,6 @@ describe("failures", () => {
     assert.equal(await compressing.get("stale"), undefined);
   });
 
-  test("setMulti stores the rest and returns a refused key as failed, deleting it", async () => {
-    await using small = new Client(server.server, { maxValueSize: 1000 });
-    await small.setMulti({ ok: "old", big: "old" });
-    assert.deepEqual(await small.setMulti({ ok: "new", big: "x".repeat(1001) }), ["big"]);
-    assert.equal(await small.get("ok"), "new");
-    assert.equal(await small.get("big"), undefined);
-  });
-
   test("values the codec cannot store are a TypeError before sending", async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

@@ -194,6 +194,15 @@ const CASES: Record<"text" | "meta" | "binary", Case[]> = {
       reply: () => "VALUE b 16 1\r\n2\r\nEND\r\n",
       result: { b: "2" },
     },
+    {
+      // Every write of a batch answers, so an ER line (which names no
+      // opaque) is known by its place.
+      name: "setMulti",
+      call: (c) => c.setMulti({ a: "1", b: "2", c: "3" }),
+      sends: "ms a 1 F16 O0\r\n1\r\nms b 1 F16 O1\r\n2\r\nms c 1 F16 O2\r\n3\r\nmn\r\n",
+      reply: () => "HD O0\r\nSERVER_ERROR object too large for cache\r\nHD O2\r\nMN\r\n",
+      result: ["b"],
+    },
   ],
   binary: [
     {
@@ -252,6 +261,20 @@ const CASES: Record<"text" | "meta" | "binary", Case[]> = {
       sends: "800b00000000000000000000000000000000000000000000",
       reply: (r) => packet(r, { value: "1.6.18" }),
       result: version,
+    },
+    {
+      // Quiet sets and a noop: only the refused one answers, with its opaque.
+      name: "setMulti",
+      call: (c) => c.setMulti({ a: "1", b: "2" }),
+      sends: "80110001080000000000000a000000000000000000000000000000100000000061" +
+        "31" + "80110001080000000000000a000000010000000000000000000000100000000062" +
+        "32" + "800a00000000000000000000000000000000000000000000",
+      reply: (r) =>
+        Uint8Array.from([
+          ...packet(r.subarray(34), { status: 0x03, value: "Too large." }),
+          ...packet(r.subarray(68)),
+        ]),
+      result: ["b"],
     },
   ],
 };
