@@ -111,6 +111,15 @@ export class CacheMiss extends MemcachedError {}
 /** A generic failure reported by the server or the client (FAILURE). */
 export class Failure extends MemcachedError {}
 
+/**
+ * A stored value cannot be read as its flags say: bytes flagged as an
+ * integer that are not a number (e.g. after `append`), text that is not
+ * UTF-8, JSON that does not parse, a zlib stream that does not inflate, or
+ * a custom `deserialize` that threw (FAILURE). `getMulti` reports it per key
+ * in {@linkcode SomeErrors}, beside the other keys' values.
+ */
+export class UnreadableValue extends Failure {}
+
 /** The server's host name could not be resolved (HOST_LOOKUP_FAILURE). */
 export class HostLookupError extends MemcachedError {}
 
@@ -333,10 +342,17 @@ const CLASSES: readonly [ErrorClass, string, Status, ...Status[]][] = [
   [AuthError, "AuthError", Status.AUTH_FAILURE, Status.AUTH_PROBLEM, Status.AUTH_CONTINUE],
   [TlsError, "TlsError", Status.CONNECTION_FAILURE],
   [PoolExhausted, "PoolExhausted", Status.FAILURE],
+  [UnreadableValue, "UnreadableValue", Status.FAILURE],
 ];
 
 /** Classes whose status is another class's: {@linkcode classify} never gives them. */
-const UNCLASSIFIED = new Set<ErrorClass>([MemcachedError, CacheMiss, TlsError, PoolExhausted]);
+const UNCLASSIFIED = new Set<ErrorClass>([
+  MemcachedError,
+  CacheMiss,
+  TlsError,
+  PoolExhausted,
+  UnreadableValue,
+]);
 
 const table = new Map<Status, ErrorClass>();
 for (const [Class, name, ...statuses] of CLASSES) {

@@ -7,7 +7,7 @@
  */
 import { Batch, type Part, type Repeat, type Waiter } from "./batch.ts";
 import type { Codec } from "../codec/mod.ts";
-import { CacheMiss, errorFor, type MemcachedError } from "../errors.ts";
+import { CacheMiss, MemcachedError, UnreadableValue } from "../errors.ts";
 import type { CallOptions } from "./options.ts";
 import { pending, rejectLast, resolveLast } from "../connection/promises.ts";
 import type { SentKey } from "../protocol/keys.ts";
@@ -382,11 +382,17 @@ function decodedLater(value: Promise<unknown>, operation: string, key: string): 
   return value.catch((err) => decodeFailure(err, operation, key));
 }
 
-/** MISS when a deserializer threw CacheMiss; otherwise the error a failed decode is. */
+/**
+ * MISS when a deserializer threw CacheMiss; otherwise UnreadableValue (or the
+ * client's own error a decode met), naming the call and key.
+ */
 function decodeFailure(err: unknown, operation: string, key: string): typeof MISS {
   if (err instanceof CacheMiss) return MISS;
-  if (err instanceof globalThis.Error && "status" in err) throw err;
-  throw errorFor(Status.FAILURE, `cannot decode the value: ${String(err)}`, {
+  if (err instanceof MemcachedError) {
+    const Class = err.constructor as typeof MemcachedError;
+    throw new Class(err.detail, { status: err.status, operation, key, cause: err.cause });
+  }
+  throw new UnreadableValue(`cannot decode the value: ${String(err)}`, {
     operation,
     key,
     cause: err,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Codec, Encoded } from "../codec/mod.ts";
-import { errorFor } from "../errors.ts";
+import { errorFor, InvalidArguments } from "../errors.ts";
 import { Status } from "../protocol/status.ts";
 import type { StoreVerb } from "../protocol/text.ts";
 import type { DataBlock } from "../protocol/writer.ts";
@@ -21,8 +21,10 @@ export interface Payload {
 
 /**
  * `value` as `verb` sends it for `key`; a promise only when it must be
- * compressed. TooBig when it is larger than `maxValueSize`. append,
- * prepend and cas are never compressed: that would corrupt the item.
+ * compressed. InvalidArguments when the serializer cannot store it (or,
+ * the default one, read it back as it is); TooBig when it is larger than
+ * `maxValueSize`. append, prepend and cas are never compressed: that would
+ * corrupt the item.
  */
 export function payloadOf(
   codec: Codec,
@@ -31,7 +33,13 @@ export function payloadOf(
   key: string,
   value: unknown,
 ): Payload | Promise<Payload> {
-  const prepared = codec.prepare(value);
+  let prepared: ReturnType<Codec["prepare"]>;
+  try {
+    prepared = codec.prepare(value);
+  } catch (cause) {
+    if (!(cause instanceof TypeError)) throw cause;
+    throw new InvalidArguments(cause.message, { operation: verb, key, cause });
+  }
   if ("data" in prepared) return prepared;
   const compressible = verb !== "cas" && verb !== "append" && verb !== "prepend";
   if (compressible && codec.needsCompression(prepared)) {

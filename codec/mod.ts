@@ -8,19 +8,26 @@
  * | `Uint8Array`, `ArrayBuffer` | as is | 0 |
  * | `string` | UTF-8 | 16 |
  * | `boolean` | `"1"` / `"0"` | 2 (pylibmc reads it as an int 1/0) |
- * | integer `number`, `bigint` | ASCII decimal | 4 |
+ * | integer `number` | ASCII decimal | 4 |
+ * | `bigint` | ASCII decimal | 68 (4 + 64; pylibmc reads it as an int) |
  * | other numbers, `null`, plain objects, arrays | JSON text | 48 (16 + 32) |
  * | compressed (any of the above) | zlib stream | + 8 |
  *
- * Flag 32 is this client's JSON bit. pylibmc ignores it and reads such a value
- * as the JSON text (a `str`). Flag 1 is a Python pickle: it cannot be read
- * here, so it comes back as raw bytes, as does any flag combination not in
- * the table. Integers read back as a `number` when they are safe integers and
- * as a `bigint` otherwise.
+ * Flags 32 and 64 are this client's JSON and bigint bits. pylibmc ignores
+ * them, reading a JSON value as its text (a `str`) and a bigint as an `int`.
+ * Every value either reads back equal and of the same type or is refused
+ * before anything is sent: a value JSON would change (a `Date`, `Map`,
+ * `Set`, typed array, class instance, `undefined` in an object, …) is a
+ * TypeError. Integers flagged 4 read back as a `number` when they are safe
+ * integers and as a `bigint` otherwise, of any length. Bytes whose flags say
+ * one of the types above but which do not read as it (e.g. an integer after
+ * `append`) are `UnreadableValue`. Flag 1 is a Python pickle: it cannot be
+ * read here, so it comes back as raw bytes, as does any flag combination not
+ * in the table.
  *
  * @module
  */
-import { Failure, NotSupportedError } from "../errors.ts";
+import { NotSupportedError, UnreadableValue } from "../errors.ts";
 import { encodeText, owned } from "../protocol/slab.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
@@ -31,6 +38,7 @@ export const Flags: Readonly<{
   ZLIB: 8;
   TEXT: 16;
   JSON: 32;
+  BIGINT: 64;
 }> = Object.freeze(
   {
     /** A Python pickle (pylibmc's default for other types). */
@@ -45,6 +53,8 @@ export const Flags: Readonly<{
     TEXT: 16,
     /** JSON text; always set together with TEXT. */
     JSON: 32,
+    /** An integer read back as a `bigint`; always set together with INTEGER. */
+    BIGINT: 64,
   } as const,
 );
 
@@ -90,29 +100,32 @@ export const pylibmcSerializer: Serializer = Object.freeze({
 
   deserialize(bytes: Uint8Array, flags: number): unknown {
     if (!TEXT_FLAGS.includes(flags)) return bytes;
-    // No number has that many digits: not worth decoding.
-    if ((flags === Flags.INTEGER || flags === Flags.BOOLEAN) && bytes.length > MAX_DIGITS) {
-      return bytes;
-    }
     const source = text(bytes);
-    if (source === undefined) return bytes;
-    const value = fromText(source, flags);
-    return value === UNREADABLE ? bytes : value;
+    if (source === undefined) {
+      throw new UnreadableValue(`the value is flagged ${flags} (text) but is not UTF-8`);
+    }
+    return fromText(source, flags);
   },
 });
 
 /** pylibmc's form of a value: the text it is stored as, with its flags, or bytes as they are. */
 type Form = { text: string; flags: number } | Encoded;
 
-/** How pylibmc stores `value`; throws TypeError for a value it cannot store. */
+/**
+ * How pylibmc stores `value`; throws TypeError for a value it cannot store
+ * or that would not read back as it is.
+ */
 function pylibmcForm(value: unknown): Form {
   switch (typeof value) {
     case "string":
+      if (!value.isWellFormed()) {
+        throw new TypeError("cannot store text with a lone surrogate: UTF-8 has no form for it");
+      }
       return { text: value, flags: Flags.TEXT };
     case "boolean":
       return { text: value ? "1" : "0", flags: Flags.BOOLEAN };
     case "bigint":
-      return { text: String(value), flags: Flags.INTEGER };
+      return { text: String(value), flags: Flags.INTEGER | Flags.BIGINT };
     case "number":
       if (Number.isSafeInteger(value)) return { text: String(value), flags: Flags.INTEGER };
       if (!Number.isFinite(value)) {
@@ -126,7 +139,7 @@ function pylibmcForm(value: unknown): Form {
       }
       return json(value);
     default:
-      throw new TypeError(`cannot store a value of type ${typeof value}`);
+      throw new TypeError(`cannot store ${kind(value)}`);
   }
 }
 
@@ -148,8 +161,74 @@ function json(value: unknown): Form {
       cause,
     });
   }
-  if (source === undefined) throw new TypeError("cannot store the value as JSON");
-  return { text: source, flags: Flags.TEXT | Flags.JSON };
+  // JSON.stringify has refused cycles: the walk below ends.
+  const stray = changedByJson(value);
+  if (stray) {
+    throw new TypeError(
+      `cannot store ${kind(stray.value)}${stray.at ? ` at ${stray.at}` : ""}: JSON would ` +
+        "read it back as something else; store plain objects, arrays, strings, numbers, " +
+        "booleans and null, or pass a serializer",
+    );
+  }
+  return { text: source!, flags: Flags.TEXT | Flags.JSON };
+}
+
+/**
+ * The first part of `value` that JSON would not read back equal and of the
+ * same type, with where it is (`.a[2]`), or `undefined` when there is none.
+ * Its path is only built on the way out of a failure.
+ */
+function changedByJson(value: unknown): { value: unknown; at: string } | undefined {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(value) ? undefined : { value, at: "" };
+    case "object": {
+      if (value === null) return undefined;
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype === Array.prototype) {
+        const array = value as unknown[];
+        for (let i = 0; i < array.length; i++) {
+          // A hole reads as undefined, which JSON writes as null.
+          const stray = changedByJson(array[i]);
+          if (stray) return { value: stray.value, at: `[${i}]${stray.at}` };
+        }
+        return undefined;
+      }
+      if (prototype !== Object.prototype && prototype !== null) return { value, at: "" };
+      const symbols = Object.getOwnPropertySymbols(value);
+      if (symbols.length) return { value: symbols[0], at: "" };
+      const object = value as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
+        const stray = changedByJson(object[key]);
+        if (stray) {
+          const name = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+          return { value: stray.value, at: `${name}${stray.at}` };
+        }
+      }
+      return undefined;
+    }
+    default:
+      return { value, at: "" };
+  }
+}
+
+/** What `value` is, for a message: `a Map`, `a function`, `undefined`, `the number NaN`. */
+function kind(value: unknown): string {
+  switch (typeof value) {
+    case "undefined":
+      return "undefined";
+    case "number":
+      return `the number ${value}`;
+    case "object": {
+      const name = (value as object).constructor?.name;
+      return name ? `a ${name}` : "an object";
+    }
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 function message(err: unknown): string {
@@ -187,13 +266,14 @@ const TEXT_FLAGS: readonly number[] = [
   Flags.TEXT,
   Flags.TEXT | Flags.JSON,
   Flags.INTEGER,
+  Flags.INTEGER | Flags.BIGINT,
   Flags.BOOLEAN,
 ];
 
-/** What {@linkcode fromText} returns for text its flags cannot read: the bytes are the value. */
-const UNREADABLE = Symbol("unreadable");
-
-/** The value stored as `source` with one of the {@linkcode TEXT_FLAGS}. */
+/**
+ * The value stored as `source` with one of the {@linkcode TEXT_FLAGS};
+ * UnreadableValue when the text is not what its flags say.
+ */
 function fromText(source: string, flags: number): unknown {
   switch (flags) {
     case Flags.TEXT:
@@ -201,30 +281,39 @@ function fromText(source: string, flags: number): unknown {
     case Flags.TEXT | Flags.JSON:
       try {
         return JSON.parse(source);
-      } catch {
-        return UNREADABLE;
+      } catch (cause) {
+        throw new UnreadableValue(`the value is flagged ${flags} (JSON) but is not JSON`, {
+          cause,
+        });
       }
     case Flags.INTEGER:
-      return integer(source) ?? UNREADABLE;
+      return integer(source, flags);
+    case Flags.INTEGER | Flags.BIGINT:
+      return BigInt(integer(source, flags));
     default: {
-      const n = integer(source);
-      if (n === undefined) return UNREADABLE;
+      const n = integer(source, flags);
       return n === 0 || n === 1 ? n === 1 : n;
     }
   }
 }
 
-/** The longest text read as a number: 30 digits, a sign and memcached's padding. */
-const MAX_DIGITS = 40;
+// memcached pads a decremented number with spaces instead of shrinking it.
+const DIGITS = /^-?\d+ *$/;
 
-function integer(source: string): number | bigint | undefined {
-  if (source.length > MAX_DIGITS) return undefined;
-  // memcached pads a decremented number with spaces instead of shrinking it.
-  const digits = /^(-?\d{1,30}) *$/.exec(source);
-  if (!digits) return undefined;
-  const n = BigInt(digits[1]);
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) &&
-      n <= BigInt(Number.MAX_SAFE_INTEGER)
+/** A stored integer of any length: a `number` when it is safe, else a `bigint`. */
+function integer(source: string, flags: number): number | bigint {
+  if (!DIGITS.test(source)) {
+    throw new UnreadableValue(
+      `the value is flagged ${flags} (integer) but is not one: ${
+        JSON.stringify(source.length > 20 ? source.slice(0, 20) + "…" : source)
+      }`,
+    );
+  }
+  const digits = source.trimEnd();
+  // Up to 15 digits, every integer is safe.
+  if (digits.length <= 15) return Number(digits);
+  const n = BigInt(digits);
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(n)
     : n;
 }
@@ -336,8 +425,7 @@ export class Codec {
    * bytes decode to, flagged with one of {@linkcode textFlags}.
    */
   decodeText(source: string, flags: number): unknown {
-    const value = fromText(source, flags);
-    return value === UNREADABLE ? utf8.encode(source) : value;
+    return fromText(source, flags);
   }
 
   /** Reads a stored value back; a promise only when it must be decompressed. */
@@ -398,15 +486,15 @@ async function inflate(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
     for await (const chunk of stream) {
       size += chunk.length;
       if (size > limit) {
-        throw new Failure(
+        throw new UnreadableValue(
           `compressed value inflates to more than ${limit} bytes`,
         );
       }
       chunks.push(chunk);
     }
   } catch (cause) {
-    if (cause instanceof Failure) throw cause;
-    throw new Failure(`could not decompress value: ${message(cause)}`, {
+    if (cause instanceof UnreadableValue) throw cause;
+    throw new UnreadableValue(`could not decompress value: ${message(cause)}`, {
       cause,
     });
   }

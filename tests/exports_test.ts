@@ -47,6 +47,7 @@ const EXPORTS = [
   "UnixSocketError",
   "UnknownReadFailure",
   "UnknownStatKey",
+  "UnreadableValue",
   "WriteError",
   "classify",
   "connectBun",

@@ -101,7 +101,7 @@ describe("bad input", () => {
     assert.equal(await bytesRead() - before, STATS_REQUEST);
   });
 
-  test("values that cannot be stored are a TypeError", async () => {
+  test("values that cannot be stored are InvalidArguments", async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     await refused(
@@ -109,7 +109,7 @@ describe("bad input", () => {
         [undefined, () => 1, Symbol("v"), NaN, Infinity, cyclic, { big: 1n }].map((value) =>
           c.set("k", value)
         ),
-      (err) => err instanceof TypeError,
+      (err) => err instanceof InvalidArguments,
     );
   });
 

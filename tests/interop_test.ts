@@ -117,6 +117,41 @@ print(json.dumps({k: show(mc.get(k)) for k in keys}))
     });
   });
 
+  test("integers of any length cross both ways, as bigints here and ints there", async () => {
+    const lengths = [1, 16, 17, 31, 100, 1000];
+    const written = await python(
+      server.server,
+      `
+out = {}
+for n in ${JSON.stringify(lengths)}:
+    for sign in (1, -1):
+        v = sign * int("9" * n)
+        mc.set(f"py:int:{n}:{sign}", v)
+        out[f"py:int:{n}:{sign}"] = str(v)
+print(json.dumps(out))
+`,
+    ) as Record<string, string>;
+    for (const [key, digits] of Object.entries(written)) {
+      const value = await client.get(key);
+      const expected = BigInt(digits);
+      assert.equal(BigInt(value as number | bigint), expected, key);
+      assert.equal(typeof value, Number.isSafeInteger(Number(expected)) ? "number" : "bigint", key);
+    }
+    const mine = { "ts:int:1000": -BigInt("8".repeat(1000)), "ts:int:small": 5n };
+    await client.setMulti(mine);
+    const seen = await python(
+      server.server,
+      `print(json.dumps({k: [type(mc.get(k)).__name__, str(mc.get(k))] for k in ${
+        JSON.stringify(Object.keys(mine))
+      }}))`,
+    );
+    assert.deepEqual(seen, {
+      "ts:int:1000": ["int", `-${"8".repeat(1000)}`],
+      "ts:int:small": ["int", "5"],
+    });
+    assert.equal(await client.get("ts:int:small"), 5n);
+  });
+
   test("a counter is shared: incr here, incr there", async () => {
     await client.set("shared:hits", 10);
     const seen = await python(server.server, `print(json.dumps(mc.incr("shared:hits", 5)))`);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import process from "node:process";
-import { CacheMiss, Client, Failure } from "../mod.ts";
+import { CacheMiss, Client, UnreadableValue } from "../mod.ts";
 import { collectGarbage } from "./gc.ts";
 import { recording } from "./recording.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
@@ -115,7 +115,7 @@ for (const protocol of ["text", "meta"] as const) {
       assert.deepEqual(ok, { status: "fulfilled", value: "fine" });
       for (const failed of [bad, badAgain]) {
         assert.equal(failed.status, "rejected");
-        assert.ok(failed.reason instanceof Failure);
+        assert.ok(failed.reason instanceof UnreadableValue);
         assert.match(failed.reason.message, /cannot read this/);
       }
     });
