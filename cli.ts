@@ -329,9 +329,8 @@ const COMMANDS: Record<string, Command> = {
 async function count(client: Client, args: string[], o: Options, io: CliIO, verb: "incr" | "decr") {
   const [key, delta] = args;
   if (!key || args.length > 2) throw new Usage(`${verb} <key> [delta]`);
-  const d = delta === undefined ? 1 : /^\d+$/.test(delta) ? BigInt(delta) : NaN;
-  if (typeof d === "number" && Number.isNaN(d)) throw new Usage("delta must be a whole number");
-  const value = await client[verb](key, d);
+  if (delta !== undefined && !/^\d+$/.test(delta)) throw new Usage("delta must be a whole number");
+  const value = await client[verb](key, BigInt(delta ?? 1));
   if (o.json) return print(io, { [key]: String(value) });
   io.stdout(`${value}\n`);
   return 0;

@@ -16,6 +16,7 @@ import {
   checkNames,
   type ClientOptions,
   type CommandEvent,
+  type CounterOptions,
   type Entries,
   expiry,
   FLUSH,
@@ -267,15 +268,51 @@ export class Client {
 
   /**
    * Adds `delta` (default 1) to a counter and returns the new value; it wraps
-   * at 2^64. NotFound when missing, ClientError when the value is not a
-   * number. Only the key's own server counts.
+   * at 2^64. NotFound when missing, unless `initial` is given: then a missing
+   * counter is created with `initial`, which is returned. ClientError when
+   * the value is not a number. Only the key's own server counts.
+   *
+   * The new value is a `number`; a `bigint` when `delta` is a bigint or
+   * `{ bigint: true }` is given. A counter past 2^53 read as a number is
+   * UnreadableValue (its new value is stored; the error carries it).
+   *
+   * @example
+   * ```ts ignore
+   * const views: number = await client.incr("views", 1, { initial: 1, ttl: 3600 });
+   * const big: bigint = await client.incr("bytes", 4096n);
+   * ```
    */
-  incr(key: string, delta: Counter = 1, options?: CallOptions): Promise<Counter> {
+  incr(key: string, delta?: number, options?: CounterOptions & { bigint?: false }): Promise<number>;
+  /** As above, with the new value as a `bigint`. */
+  incr(key: string, delta: bigint, options?: CounterOptions): Promise<bigint>;
+  /** As above, with the new value as a `bigint`. */
+  incr(
+    key: string,
+    delta: number | bigint | undefined,
+    options: CounterOptions & { bigint: true },
+  ): Promise<bigint>;
+  /** As above, for a delta of either type: a `number`, or a `bigint` when it is one. */
+  incr(key: string, delta?: Counter, options?: CounterOptions): Promise<Counter>;
+  incr(key: string, delta: Counter = 1, options?: CounterOptions): Promise<Counter> {
     return this.#writer.arithmetic("incr", key, delta, options);
   }
 
-  /** Subtracts `delta` (default 1) from a counter, stopping at 0; as {@linkcode Client.incr}. */
-  decr(key: string, delta: Counter = 1, options?: CallOptions): Promise<Counter> {
+  /**
+   * Subtracts `delta` (default 1) from a counter, stopping at 0; otherwise
+   * as {@linkcode Client.incr}.
+   */
+  decr(key: string, delta?: number, options?: CounterOptions & { bigint?: false }): Promise<number>;
+  /** As above, with the new value as a `bigint`. */
+  decr(key: string, delta: bigint, options?: CounterOptions): Promise<bigint>;
+  /** As above, with the new value as a `bigint`. */
+  decr(
+    key: string,
+    delta: number | bigint | undefined,
+    options: CounterOptions & { bigint: true },
+  ): Promise<bigint>;
+  /** As above, for a delta of either type: a `number`, or a `bigint` when it is one. */
+  decr(key: string, delta?: Counter, options?: CounterOptions): Promise<Counter>;
+  decr(key: string, delta: Counter = 1, options?: CounterOptions): Promise<Counter> {
     return this.#writer.arithmetic("decr", key, delta, options);
   }
 

@@ -47,6 +47,7 @@ export {
 export type {
   CallOptions,
   ClientOptions,
+  CounterOptions,
   FlushOptions,
   RetryPolicy,
   StoreOptions,

@@ -148,6 +148,24 @@ export interface StoreOptions extends CallOptions {
   expiresAt?: Date;
 }
 
+/** Options of `incr` and `decr`. */
+export interface CounterOptions extends CallOptions {
+  /**
+   * Creates a missing counter with this value (0 to 2^64-1) and returns it,
+   * instead of NotFound; `delta` is not applied to it.
+   */
+  initial?: number | bigint;
+  /**
+   * Seconds until a counter `initial` creates expires. Default: the
+   * client's `ttl` option, else never. A counter that exists keeps its own.
+   */
+  ttl?: number;
+  /** When a counter `initial` creates expires, in place of `ttl`. */
+  expiresAt?: Date;
+  /** Return the new value as a `bigint`, whatever the type of `delta`. */
+  bigint?: boolean;
+}
+
 /** Options of `flushAll`. */
 export interface FlushOptions extends CallOptions {
   /** Seconds to wait before the items are invalidated. Default 0. */
@@ -228,20 +246,20 @@ export function integer(
   return value;
 }
 
-/** An unsigned 64-bit delta for incr/decr. */
-export function delta(value: unknown): bigint {
+/** An unsigned 64-bit number for incr/decr: their `delta` or `initial`. */
+export function delta(value: unknown, name = "delta"): bigint {
   if (typeof value === "bigint") {
     if (value < 0n || value > MAX_COUNTER) {
-      throw new InvalidArguments(`delta must be from 0 to 2^64-1, not ${value}`);
+      throw new InvalidArguments(`${name} must be from 0 to 2^64-1, not ${value}`);
     }
     return value;
   }
   if (typeof value !== "number") {
-    throw new TypeError(`delta must be a number or bigint, not ${typeof value}`);
+    throw new TypeError(`${name} must be a number or bigint, not ${typeof value}`);
   }
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArguments(
-      `delta must be a non-negative whole number (a bigint past 2^53), not ${value}`,
+      `${name} must be a non-negative whole number (a bigint past 2^53), not ${value}`,
     );
   }
   return BigInt(value);
@@ -278,6 +296,8 @@ export type Entries<T = unknown> =
 export const CALL = ["signal", "timeout"];
 /** The options of storage calls. */
 export const STORE = ["signal", "timeout", "ttl", "expiresAt"];
+/** The options of incr and decr. */
+export const COUNTER = ["signal", "timeout", "initial", "ttl", "expiresAt", "bigint"];
 /** The options of `flushAll`. */
 export const FLUSH = ["signal", "timeout", "delay"];
 

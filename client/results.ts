@@ -62,9 +62,14 @@ export function touched(answer: Answer, fail: () => MemcachedError): boolean {
 }
 
 /** The new value of a counter. */
-export function counted(answer: Answer, fail: () => MemcachedError): Counter {
+export function counted(answer: Answer, fail: () => MemcachedError): bigint {
   if (answer.number === undefined) throw fail();
-  return answer.number <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(answer.number) : answer.number;
+  return answer.number;
+}
+
+/** A counter's value as a `number` up to 2^53, a `bigint` past it. */
+export function counter(value: bigint): Counter {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
 /** Whether entries are given as an iterable of pairs (else as an object). */

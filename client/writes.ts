@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Codec } from "../codec/mod.ts";
-import { SomeErrors, TooBig } from "../errors.ts";
+import { type Codec, Flags } from "../codec/mod.ts";
+import { InvalidArguments, NotFound, SomeErrors, TooBig, UnreadableValue } from "../errors.ts";
 import type { Router } from "../cluster/router.ts";
 import type { StoreVerb } from "../protocol/text.ts";
 import type { Remove, Store } from "../protocol/wire.ts";
@@ -16,6 +16,8 @@ import {
   CALL,
   type CallOptions,
   checkNames,
+  COUNTER,
+  type CounterOptions,
   delta as checkDelta,
   type Entries,
   expiry,
@@ -26,6 +28,7 @@ import {
 import {
   counted,
   type Counter,
+  counter,
   deleted,
   isIterable,
   stored,
@@ -202,22 +205,64 @@ export class Writer {
     return [...results.values()].every(Boolean);
   }
 
-  /** Moves a counter; its new value. Only the key's own server counts. */
+  /**
+   * Moves a counter; its new value, a `bigint` when `delta` is one or
+   * `options.bigint` asks for it, else a `number`. Only the key's own server
+   * counts. With `initial`, a missing counter is created by an `add` with
+   * pylibmc's integer flag (so that `get` reads it as a number, which
+   * memcached's own auto-create, flagless, would not give); when another
+   * caller creates it first, the add fails and the delta goes to theirs.
+   */
   async arithmetic(
     verb: "incr" | "decr",
     key: string,
     delta: Counter,
-    options?: CallOptions,
+    options?: CounterOptions,
   ): Promise<Counter> {
-    checkNames(options, CALL, verb);
+    checkNames(options, COUNTER, verb);
     const k = this.#keys.key(key, verb);
     const d = checkDelta(delta);
-    return await this.#router.run(verb, key, options, k, "one", {
-      kind: "arithmetic",
-      verb,
-      key: k,
-      delta: d,
-    }, counted);
+    const initial = options?.initial === undefined
+      ? undefined
+      : checkDelta(options.initial, "initial");
+    if (initial === undefined && (options?.ttl ?? options?.expiresAt) !== undefined) {
+      throw new InvalidArguments(`${verb}: ttl and expiresAt are for a counter initial creates`);
+    }
+    const move = () =>
+      this.#router.run(verb, key, options, k, "one", {
+        kind: "arithmetic",
+        verb,
+        key: k,
+        delta: d,
+      }, counted);
+    let value: bigint;
+    if (initial === undefined) value = await move();
+    else {
+      const ttl = storeExpiry(options, this.#ttl);
+      const found = await move().catch((err) => {
+        if (err instanceof NotFound) return undefined;
+        throw err;
+      });
+      value = found ?? (await this.#router.run(verb, key, options, k, "one", {
+          kind: "store",
+          verb: "add",
+          key: k,
+          data: String(initial),
+          flags: Flags.INTEGER,
+          ttl,
+        }, stored)
+        ? initial
+        : await move());
+    }
+    if (typeof delta === "bigint" || options?.bigint) return value;
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new UnreadableValue(
+        `the counter is now ${value}, past 2^53, where a number loses digits: ` +
+          "pass a bigint delta or { bigint: true } to read it",
+        { operation: verb, key },
+      );
+    }
+    return Number(value);
   }
 
   /** Adds `delta` to every counter; their new values. */
@@ -239,7 +284,7 @@ export class Writer {
           verb: "incr",
           key: k,
           delta: d,
-        }, counted),
+        }, counted).then(counter),
     );
   }
 

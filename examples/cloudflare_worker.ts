@@ -38,8 +38,8 @@ export default {
     });
     const path = new URL(request.url).pathname;
     try {
-      await client.add(`views:${path}`, 0);
-      return Response.json({ path, views: Number(await client.incr(`views:${path}`)) });
+      const views = await client.incr(`views:${path}`, 1, { initial: 1 });
+      return Response.json({ path, views });
     } catch (err) {
       return Response.json({ views: null, error: (err as Error).name }, { status: 503 });
     }

@@ -27,9 +27,8 @@ const client = new Client(servers, {
 Deno.serve(async (request) => {
   const key = `views:${new URL(request.url).pathname}`;
   try {
-    await client.add(key, 0);
-    const views = await client.incr(key);
-    return Response.json({ path: new URL(request.url).pathname, views: Number(views) });
+    const views = await client.incr(key, 1, { initial: 1 });
+    return Response.json({ path: new URL(request.url).pathname, views });
   } catch (err) {
     // A cache that is down must not take the page down with it.
     return Response.json({ views: null, error: (err as Error).name }, { status: 503 });

@@ -139,10 +139,10 @@ export function operations(
     test("incr covers the unsigned 64-bit range with bigints and wraps at 2^64", async () => {
       const k = key("big");
       await client.set(k, 2n ** 53n);
-      assert.equal(await client.incr(k), 2n ** 53n + 1n);
+      assert.equal(await client.incr(k, 1n), 2n ** 53n + 1n);
       await client.set(k, 2n ** 64n - 2n);
-      assert.equal(await client.incr(k), 2n ** 64n - 1n);
-      assert.equal(await client.incr(k), 0);
+      assert.equal(await client.incr(k, 1n), 2n ** 64n - 1n);
+      assert.equal(await client.incr(k, 1n), 0n);
       assert.equal(await client.incr(k, 2n ** 63n), 2n ** 63n);
     });
 
