@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { main } from "../cli.ts";
 import { runtime } from "../transport/mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 /** Runs the command line in this process; returns its exit code and output. */
 async function cli(args: string[], env: Record<string, string> = {}, terminal = false) {
@@ -35,7 +36,7 @@ async function cli(args: string[], env: Record<string, string> = {}, terminal = 
   return { code, out: new TextDecoder().decode(bytes), bytes, err };
 }
 
-describe("command line", () => {
+suite("command line", ["memcached"], () => {
   let server: Memcached;
   let dir: string;
   const on = (...args: string[]) => cli([...args, "--servers", server.server]);
@@ -169,7 +170,7 @@ describe("command line", () => {
   });
 });
 
-describe("command line as a program", () => {
+suite("command line as a program", ["memcached"], () => {
   let server: Memcached;
   before(async () => server = await startMemcached());
   after(async () => await server?.stop());

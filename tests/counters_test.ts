@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, InvalidArguments, NotFound, UnreadableValue } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
-describe("counters", () => {
+suite("counters", ["memcached"], () => {
   let server: Memcached;
   let n = 0;
   const key = (name: string) => `counter:${name}:${++n}`;

@@ -4,12 +4,13 @@
  * blackholed (its connects hang).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { logger, runAll } from "../examples/error_handling.ts";
 import { type Blackhole, startBlackhole } from "./blackhole.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
-describe("the error-handling examples", () => {
+suite("the error-handling examples", ["memcached", "python3"], () => {
   let live: Memcached;
   let killed: Memcached;
   let hole: Blackhole;

@@ -9,8 +9,9 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // On Node the suite runs compiled under build/node: the fixture is compiled beside it.
@@ -44,7 +45,7 @@ function lingering(server: string, limit: number): Promise<number> {
   });
 }
 
-describe(`a script on ${runtime}`, () => {
+suite(`a script on ${runtime}`, ["memcached"], () => {
   test("that forgets close() exits right after its last reply", async () => {
     const server = await startMemcached();
     try {

@@ -4,7 +4,7 @@
  * and replicas.
  */
 import assert from "node:assert/strict";
-import { afterEach, describe, test } from "node:test";
+import { afterEach, test } from "node:test";
 import {
   type Behaviors,
   Client,
@@ -14,10 +14,11 @@ import {
   SomeErrors,
 } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("failover", () => {
+suite("failover", ["memcached"], () => {
   let servers: Memcached[] = [];
   let client: Client | undefined;
 

@@ -3,7 +3,7 @@
  * what the client does around timeouts, aborts and closing.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import {
   BadKeyProvided,
   Client,
@@ -18,6 +18,7 @@ import {
   UnknownStatKey,
 } from "../mod.ts";
 import { freePort, type Memcached, raw, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 async function counters(server: string): Promise<Record<string, number>> {
   const reply = await raw(server, "stats\r\n");
@@ -32,7 +33,7 @@ const commands = (s: Record<string, number>) =>
   s.cmd_get + s.cmd_set + s.cmd_touch + s.cmd_flush + s.delete_hits + s.delete_misses +
   s.incr_hits + s.incr_misses;
 
-describe("failures", () => {
+suite("failures", ["memcached"], () => {
   let server: Memcached;
   let client: Client;
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { unlinkSync } from "node:fs";
 import process from "node:process";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import {
   Client,
   ConnectionError,
@@ -21,6 +21,7 @@ import {
 } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 import { type Direction, type Fault, type Relay, startRelay } from "./relay.ts";
+import { suite } from "./tools.ts";
 
 const TIMEOUT = 300;
 const KEYS = Array.from({ length: 50 }, (_, i) => `fault:${i}`);
@@ -71,7 +72,7 @@ const FAULTS: [string, Direction, Fault, (typeof MemcachedError)[] | "succeeds"]
   ["the connection dropped on a request", "up", { kind: "drop" }, CONNECTION],
 ];
 
-describe("faults on the connection", () => {
+suite("faults on the connection", ["memcached"], () => {
   let server: Memcached;
   let relay: Relay;
   let seeder: Client;
@@ -132,7 +133,7 @@ describe("faults on the connection", () => {
   });
 });
 
-describe("replies out of the order asked", () => {
+suite("replies out of the order asked", ["memcached"], () => {
   let server: Memcached;
   let relay: Relay;
 
@@ -162,7 +163,7 @@ describe("replies out of the order asked", () => {
   });
 });
 
-describe("faults on the server", () => {
+suite("faults on the server", ["memcached"], () => {
   test("a server killed mid-pipeline fails every waiting call, and serves again once restarted", async () => {
     const server = await startMemcached();
     try {

@@ -4,9 +4,10 @@
  * read it.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { BadKeyProvided, Client, InvalidArguments, TooBig } from "../mod.ts";
 import { type Memcached, raw, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const STATS_REQUEST = "stats\r\n".length;
 
@@ -27,7 +28,7 @@ const BAD_KEYS: [string, string][] = [
 
 const NOT_STRINGS: unknown[] = [1, null, undefined, {}, ["k"], Symbol("k"), 1n, new Uint8Array(1)];
 
-describe("bad input", () => {
+suite("bad input", ["memcached"], () => {
   let server: Memcached;
   let client: Client;
 

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Client } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const PYTHON = "/usr/bin/python3";
 
@@ -32,7 +33,7 @@ ${body}
   });
 }
 
-describe("interop with pylibmc", () => {
+suite("interop with pylibmc", ["memcached", "pylibmc"], () => {
   let server: Memcached;
   let client: Client;
 

@@ -1,10 +1,11 @@
 /** The onCommand hook: every request reported once, with its outcome. */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Client, type CommandEvent, NotFound } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
-describe("onCommand", () => {
+suite("onCommand", ["memcached"], () => {
   let server: Memcached;
 
   before(async () => {

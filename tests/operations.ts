@@ -4,7 +4,7 @@
  * twemproxy_test.ts through a proxy.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import {
   Client,
   ClientError,
@@ -13,6 +13,7 @@ import {
   NotSupportedError,
   SomeErrors,
 } from "../mod.ts";
+import { suite, type Tool } from "./tools.ts";
 
 /** Where the suite runs: a server entry, and how to stop what was started for it. */
 export interface Target {
@@ -23,15 +24,17 @@ export interface Target {
 /**
  * Runs every operation against what `start` gives, with a client made with
  * `options`. Through a `proxy`, `stats` and `flushAll` must fail with
- * NotSupportedError, and the client must speak text.
+ * NotSupportedError, and the client must speak text. `tools` are what
+ * `start` needs installed.
  */
 export function operations(
   label: string,
   start: () => Promise<Target>,
   proxy = false,
   options: ClientOptions = {},
+  tools: readonly Tool[] = ["memcached"],
 ): void {
-  describe(`operations ${label}`, () => {
+  suite(`operations ${label}`, tools, () => {
     let server: Target;
     let client: Client;
     let n = 0;

@@ -5,7 +5,7 @@
  * fail fast or move, and it comes back once a probe finds it answering.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import {
   type Behaviors,
   Client,
@@ -19,6 +19,7 @@ import {
 import { type Blackhole, startBlackhole } from "./blackhole.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 import { type Relay, startRelay } from "./relay.ts";
+import { suite } from "./tools.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,7 +51,7 @@ async function timed(call: Promise<unknown>): Promise<{ ms: number; err: unknown
   return { ms: Date.now() - started, err };
 }
 
-describe("a blackholed server", () => {
+suite("a blackholed server", ["memcached", "python3"], () => {
   let live: Memcached[] = [];
   let hole: Blackhole;
 
@@ -130,7 +131,7 @@ describe("a blackholed server", () => {
   });
 });
 
-describe("a hung server", () => {
+suite("a hung server", ["memcached"], () => {
   let servers: Memcached[] = [];
 
   before(async () => {
@@ -189,7 +190,7 @@ describe("a hung server", () => {
   });
 });
 
-describe("replies out of step", () => {
+suite("replies out of step", ["memcached"], () => {
   let server: Memcached;
   let relay: Relay;
   const KEYS = Array.from({ length: 50 }, (_, i) => `step:${i}`);
@@ -239,7 +240,7 @@ describe("replies out of step", () => {
   });
 });
 
-describe("retry", () => {
+suite("retry", ["memcached", "python3"], () => {
   let server: Memcached;
   let relay: Relay;
 

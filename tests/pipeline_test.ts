@@ -3,12 +3,13 @@
  * connector that records what the client writes.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import process from "node:process";
 import { CacheMiss, Client, UnreadableValue } from "../mod.ts";
 import { collectGarbage } from "./gc.ts";
 import { recording } from "./recording.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const commands = (writes: string[], verb: string) =>
   writes.join("").split("\r\n").filter((line) => line.startsWith(verb + " "));
@@ -45,7 +46,7 @@ const picky = {
 };
 
 for (const protocol of ["text", "meta"] as const) {
-  describe(`pipelining and batching, ${protocol} protocol`, () => {
+  suite(`pipelining and batching, ${protocol} protocol`, ["memcached"], () => {
     let server: Memcached;
     let seeder: Client;
     const keys = Array.from({ length: 250 }, (_, i) => `pipe:${i}`);

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { type Behaviors, Client } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const KEYS = Array.from(
   { length: 10_000 },
@@ -47,7 +48,7 @@ async function whereKeysAre(servers: string[]): Promise<Map<string, string>> {
   return found;
 }
 
-describe("placement is the same as pylibmc's", () => {
+suite("placement is the same as pylibmc's", ["memcached", "pylibmc"], () => {
   let servers: Memcached[];
   let names: string[];
 

@@ -2,10 +2,11 @@
  * Connection pools inside a client, and ClientPool, against a real memcached.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Client, ClientPool, ConnectionError, PoolExhausted, Timeout } from "../mod.ts";
 import { type Memcached, raw, startMemcached } from "./memcached.ts";
 import { startRelay } from "./relay.ts";
+import { suite } from "./tools.ts";
 
 /**
  * The server's open connections and the connections it accepted so far, not
@@ -32,7 +33,7 @@ let asked = 0;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("connection pools", () => {
+suite("connection pools", ["memcached"], () => {
   let server: Memcached;
 
   before(async () => {
@@ -126,7 +127,7 @@ describe("connection pools", () => {
   });
 });
 
-describe("ClientPool", () => {
+suite("ClientPool", ["memcached"], () => {
   let server: Memcached;
   let template: Client;
 

@@ -3,16 +3,17 @@
  * writes, opaque checks, and base64 binary keys.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Connection } from "../connection/mod.ts";
 import { BadKeyProvided, Client, NotSupportedError, ProtocolError } from "../mod.ts";
 import type { SocketEvents } from "../transport/mod.ts";
 import { recording } from "./recording.ts";
 import { type Memcached, startMemcached, startTwemproxy } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const lines = (writes: string[]) => writes.join("").split("\r\n");
 
-describe("protocols", () => {
+suite("protocols", ["memcached"], () => {
   let server: Memcached;
 
   before(async () => {
@@ -86,7 +87,7 @@ describe("protocols", () => {
   });
 });
 
-describe("opaque tokens", () => {
+suite("opaque tokens", ["memcached"], () => {
   test("a meta reply with another request's opaque is a ProtocolError and the connection is replaced", async () => {
     const sockets: SocketEvents[] = [];
     let closed = 0;

@@ -13,8 +13,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository: on Node the suite runs compiled under build/node. */
@@ -66,7 +67,7 @@ function run(command: string, args: string[], cwd: string): Promise<string> {
   });
 }
 
-describe("README", () => {
+suite("README", ["memcached"], () => {
   const all = blocks();
   let server: Memcached;
   let dir: string;

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, TooBig } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const PROTOCOLS = ["text", "meta", "binary"] as const;
 // Over memcached's default 1 MiB item limit, under the client's 4 MiB limit.
@@ -14,7 +15,7 @@ const OVER_SERVER = new Uint8Array(2 << 20);
 // Over the client's 1,000-byte limit.
 const OVER_CLIENT = "x".repeat(1001);
 
-describe("refused values", () => {
+suite("refused values", ["memcached"], () => {
   let server: Memcached;
   let n = 0;
   const key = (name: string) => `refused:${name}:${++n}`;

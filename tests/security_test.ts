@@ -22,6 +22,7 @@ import { runtime } from "../transport/mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 import { operations } from "./operations.ts";
 import { type Certificates, makeAuthFile, makeCertificates, makeSaslUser } from "./secrets.ts";
+import { suite } from "./tools.ts";
 
 const USER = "alice";
 const PASSWORD = "s3cret-Pa55";
@@ -49,7 +50,7 @@ async function andRemove(
   };
 }
 
-describe("SASL authentication over the binary protocol", () => {
+suite("SASL authentication over the binary protocol", ["memcached", "saslpasswd2"], () => {
   let sasl: string;
   let server: Memcached;
   const start = async () => {
@@ -109,7 +110,7 @@ describe("SASL authentication over the binary protocol", () => {
   });
 });
 
-describe("ASCII authentication (memcached -Y)", () => {
+suite("ASCII authentication (memcached -Y)", ["memcached"], () => {
   let authfile: string;
   const start = async () => {
     authfile = makeAuthFile(USER, PASSWORD);
@@ -207,7 +208,7 @@ describe("credentials options", () => {
   });
 });
 
-describe("TLS", () => {
+suite("TLS", ["memcached", "openssl"], () => {
   let certs: Certificates;
   let tls: Memcached;
   let mutual: Memcached;

@@ -3,18 +3,19 @@
  * the `node:net` adapter (the default on Node) runs on Deno and Bun too.
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { Client, ConnectionError, HostLookupError, UnixSocketError } from "../mod.ts";
 import { connectNode } from "../transport/mod.ts";
 import { freePort, startMemcached } from "./memcached.ts";
 import { operations } from "./operations.ts";
+import { suite } from "./tools.ts";
 
 operations("over node:net, tcp", () => startMemcached(), false, { connector: connectNode });
 operations("over node:net, unix", () => startMemcached({ unix: true }), false, {
   connector: connectNode,
 });
 
-describe("node:net connection failures", () => {
+suite("node:net connection failures", ["memcached"], () => {
   test("map to the same classes as the runtime's own adapter", async () => {
     const port = await freePort();
     for (

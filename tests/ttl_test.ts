@@ -4,13 +4,14 @@
  * client's default `ttl`, read back through the meta protocol's ttl.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Client, InvalidArguments } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 const DAY = 24 * 3600;
 
-describe("ttl", () => {
+suite("ttl", ["memcached"], () => {
   let server: Memcached;
   let client: Client;
 

@@ -10,14 +10,20 @@
 import { type Memcached, startMemcached, startTwemproxy } from "./memcached.ts";
 import { operations } from "./operations.ts";
 
-operations("through twemproxy", async () => {
-  const backends: Memcached[] = await Promise.all([1, 2, 3].map(() => startMemcached()));
-  const proxy = await startTwemproxy(backends.map((b) => b.server));
-  return {
-    server: proxy.server,
-    stop: async () => {
-      await proxy.stop();
-      await Promise.all(backends.map((b) => b.stop()));
-    },
-  };
-}, true);
+operations(
+  "through twemproxy",
+  async () => {
+    const backends: Memcached[] = await Promise.all([1, 2, 3].map(() => startMemcached()));
+    const proxy = await startTwemproxy(backends.map((b) => b.server));
+    return {
+      server: proxy.server,
+      stop: async () => {
+        await proxy.stop();
+        await Promise.all(backends.map((b) => b.stop()));
+      },
+    };
+  },
+  true,
+  {},
+  ["memcached", "nutcracker"],
+);

@@ -5,9 +5,10 @@
  * UnreadableValue, never bytes in place of the type that was stored.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Client, InvalidArguments, SomeErrors, UnreadableValue } from "../mod.ts";
 import { type Memcached, raw, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 /** Values that read back equal and of the same type. */
 const KEPT: [string, unknown][] = [
@@ -76,7 +77,7 @@ const REFUSED: [string, unknown, string][] = [
   ["an odd key", { "a b": new Map() }, 'a Map at \\["a b"\\]'],
 ];
 
-describe("values", () => {
+suite("values", ["memcached"], () => {
   let server: Memcached;
   let client: Client;
   let n = 0;

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { freePort, type Memcached, startMemcached } from "./memcached.ts";
+import { suite } from "./tools.ts";
 
 // On Node the suite runs compiled under build/node: the sources are found
 // from the repository root the tests run in.
@@ -61,7 +62,7 @@ const worker :Workerd.Worker = (
 `;
 }
 
-describe("in the Workers runtime (workerd)", () => {
+suite("in the Workers runtime (workerd)", ["memcached"], () => {
   let server: Memcached;
   let dir: string;
   let workerd: ReturnType<typeof spawn> | undefined;

@@ -5,18 +5,19 @@
  * client in the Workers runtime itself.
  */
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { Client, ConnectionError, NotSupportedError } from "../mod.ts";
 import { connectorFor, connectWorkers, detectRuntime, workersConnector } from "../transport/mod.ts";
 import { startMemcached } from "./memcached.ts";
 import { operations } from "./operations.ts";
 import { connect, opened } from "./workers_socket.ts";
+import { suite } from "./tools.ts";
 
 operations("over the Workers socket API (stand-in)", () => startMemcached(), false, {
   connector: workersConnector(connect),
 });
 
-describe("Workers adapter", () => {
+suite("Workers adapter", ["memcached"], () => {
   test("Workers are recognised by their user agent, and get the Workers connector", () => {
     const scope = {
       navigator: { userAgent: "Cloudflare-Workers" },
