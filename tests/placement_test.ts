@@ -1,10 +1,12 @@
 /**
  * Keys land where pylibmc (libmemcached) puts them: pylibmc writes 10,000
  * keys to 5 real memcached processes, and every key is found, by reading each
- * server directly, on the server this client names for it.
+ * server directly, on the server this client names for it. And where
+ * php-memcached puts them: its `getServerByKey` (which sends nothing) names
+ * the same server as `serverFor`.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { type Behaviors, Client } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
@@ -119,5 +121,39 @@ suite("placement is the same as pylibmc's", ["memcached", "pylibmc"], () => {
 
   test("modula after one server is removed from both lists", async () => {
     await check(names.filter((_, i) => i !== 2), {});
+  });
+});
+
+/** The server php-memcached names for each key, with OPT_LIBKETAMA_COMPATIBLE on `servers`. */
+function phpPlaces(servers: string[], keys: string[]): Record<string, string> {
+  const script = `
+$input = json_decode(stream_get_contents(STDIN), true);
+$m = new Memcached();
+$m->setOption(Memcached::OPT_LIBKETAMA_COMPATIBLE, true);
+foreach ($input[0] as $s) { [$host, $port] = explode(":", $s); $m->addServer($host, (int)$port); }
+$out = [];
+foreach ($input[1] as $k) { $s = $m->getServerByKey($k); $out[$k] = $s["host"] . ":" . $s["port"]; }
+echo json_encode($out);
+`;
+  const out = execFileSync("php", ["-r", script], { input: JSON.stringify([servers, keys]) });
+  return JSON.parse(String(out));
+}
+
+suite("placement is the same as php-memcached's", ["php-memcached"], () => {
+  const servers = [1, 2, 3, 4, 5].map((i) => `127.0.0.${i}:11211`);
+  const keys = KEYS.slice(0, 3000);
+
+  test("OPT_LIBKETAMA_COMPATIBLE is { ketama_weighted: true }", async () => {
+    const php = phpPlaces(servers, keys);
+    await using client = new Client(servers, { behaviors: { ketama_weighted: true } });
+    const wrong = keys.filter((key) => client.serverFor(key) !== php[key]);
+    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${keys.length} placed differently`);
+  });
+
+  test("{ ketama: true } is pylibmc's ketama, not that option", async () => {
+    const php = phpPlaces(servers, keys);
+    await using client = new Client(servers, { behaviors: { ketama: true } });
+    const same = keys.filter((key) => client.serverFor(key) === php[key]).length;
+    assert.ok(same < keys.length / 2, `${same} of ${keys.length} on the same server`);
   });
 });

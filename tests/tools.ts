@@ -11,7 +11,14 @@ import process from "node:process";
 import { describe, test } from "node:test";
 
 /** A system tool some suites need. */
-export type Tool = "memcached" | "nutcracker" | "saslpasswd2" | "openssl" | "python3" | "pylibmc";
+export type Tool =
+  | "memcached"
+  | "nutcracker"
+  | "saslpasswd2"
+  | "openssl"
+  | "python3"
+  | "pylibmc"
+  | "php-memcached";
 
 /** The Debian package of each tool: the README's set-up line installs them all. */
 const PACKAGE: Record<Tool, string> = {
@@ -21,6 +28,7 @@ const PACKAGE: Record<Tool, string> = {
   openssl: "openssl",
   python3: "python3",
   pylibmc: "python3-pylibmc",
+  "php-memcached": "php-cli php-memcached",
 };
 
 const known = new Map<Tool, boolean>();
@@ -47,6 +55,9 @@ function installed(tool: Tool): boolean {
         break;
       case "pylibmc":
         found = spawnSync("/usr/bin/python3", ["-c", "import pylibmc"]).status === 0;
+        break;
+      case "php-memcached":
+        found = spawnSync("php", ["-r", 'exit(class_exists("Memcached") ? 0 : 1);']).status === 0;
         break;
       default:
         found = onPath(tool);
