@@ -160,6 +160,15 @@ print(json.dumps(out))
     assert.equal(await client.incr("shared:hits"), 16);
   });
 
+  test("a counter incr creates with initial reads as an int in pylibmc", async () => {
+    assert.equal(await client.incr("shared:created", 1, { initial: 7 }), 7);
+    const seen = await python(
+      server.server,
+      `print(json.dumps([show(mc.get("shared:created")), mc.incr("shared:created", 2)]))`,
+    );
+    assert.deepEqual(seen, [["int", 7], 9]);
+  });
+
   test("a cas token from this client is honoured against pylibmc's writes", async () => {
     await client.set("shared:cas", "a");
     const token = (await client.gets("shared:cas"))!.cas;
