@@ -29,6 +29,15 @@ export interface CommandEvent {
    * request, whether it found any). Absent for other operations.
    */
   hit?: boolean;
+  /**
+   * For a read that succeeded: how many of the keys it asked for it found
+   * (a request can carry many: a `getMulti`, or the gets of one tick), and
+   * how many it did not. A hit ratio is `hits / (hits + misses)` summed
+   * over events.
+   */
+  hits?: number;
+  /** For a read that succeeded: how many of its keys were missing. */
+  misses?: number;
 }
 
 /** Options every operation takes. */
@@ -91,15 +100,22 @@ export async function observed<R>(
   operation: string,
   key: string | undefined,
   server: string,
+  asked = 1,
 ): Promise<R> {
   const started = performance.now();
-  const report = (error?: MemcachedError, hit?: boolean) => {
+  const report = (error?: MemcachedError, hits?: number) => {
     try {
       const duration = performance.now() - started;
       observer(
-        hit === undefined
-          ? { operation, key, server, duration, error }
-          : { operation, key, server, duration, hit },
+        hits === undefined ? { operation, key, server, duration, error } : {
+          operation,
+          key,
+          server,
+          duration,
+          hit: hits > 0,
+          hits,
+          misses: asked - hits,
+        },
       );
     } catch (err) {
       console.error("onCommand observer threw:", err);
@@ -111,7 +127,7 @@ export async function observed<R>(
     report(
       undefined,
       READS.has(operation)
-        ? (Array.isArray(result) ? result.length > 0 : result !== undefined)
+        ? (Array.isArray(result) ? result.length : result === undefined ? 0 : 1)
         : undefined,
     );
     return result;

@@ -201,7 +201,14 @@ export class Router {
     const observer = this.#onCommand;
     const one = observer
       ? (at: number, ms: number) =>
-        observed(observer, send(at, ms), operation, key, this.cluster.names[at])
+        observed(
+          observer,
+          send(at, ms),
+          operation,
+          key,
+          this.cluster.names[at],
+          request.kind === "retrieve" ? request.keys.length : 1,
+        )
       : send;
     const attempt = (first: number, ms: number): Promise<R> =>
       mode === "one" || !this.#replicated

@@ -60,6 +60,22 @@ suite("onCommand", ["memcached"], () => {
     );
   });
 
+  test("counts each read's hits and misses, so a hit ratio is a sum", async () => {
+    const events: CommandEvent[] = [];
+    await using client = new Client(server.server, { onCommand: (e) => events.push(e) });
+    await client.setMulti({ "ratio:a": 1, "ratio:b": 2 });
+    events.length = 0;
+    await client.get("ratio:a");
+    await client.getMulti(["ratio:a", "ratio:b", "ratio:none"]);
+    // Gets of one tick go out as one request: its event counts every key.
+    await Promise.all([client.get("ratio:b"), client.get("ratio:none"), client.get("ratio:x")]);
+    const reads = events.filter((e) => e.hits !== undefined);
+    const hits = reads.reduce((n, e) => n + e.hits!, 0);
+    const misses = reads.reduce((n, e) => n + e.misses!, 0);
+    assert.deepEqual([hits, misses], [4, 3]);
+    assert.deepEqual(events.filter((e) => e.operation === "getMulti").map((e) => e.misses), [1]);
+  });
+
   test("an observer that throws does not change the call's outcome", async () => {
     await using client = new Client(server.server, {
       onCommand: () => {
