@@ -8,6 +8,7 @@ import type { ServerHealth } from "./cluster/health.ts";
 import { type Cluster, noServer } from "./cluster/mod.ts";
 import type { Router } from "./cluster/router.ts";
 import { readLenientFirst } from "./codec/mod.ts";
+import { CacheAside } from "./client/cache.ts";
 import type { KeyEncoder } from "./client/keys.ts";
 import {
   CALL,
@@ -21,7 +22,9 @@ import {
   expiry,
   FLUSH,
   type FlushOptions,
+  type GetOrSetOptions,
   integer,
+  type InvalidateOptions,
   type ItemMeta,
   MAX_TTL,
   statsGroup,
@@ -68,6 +71,7 @@ export class Client {
   readonly #router: Router;
   readonly #reader: Reader;
   readonly #writer: Writer;
+  readonly #cache: CacheAside;
   readonly #keys: KeyEncoder;
   readonly #replicated: boolean;
   readonly #batchGets: boolean;
@@ -92,6 +96,7 @@ export class Client {
       parts.maxValueSize,
       parts.ttl,
     );
+    this.#cache = new CacheAside(parts.router, parts.keys, parts.reader, this.#writer);
     this.#keys = parts.keys;
     this.#replicated = parts.replicated;
     this.#batchGets = parts.batchGets;
@@ -219,6 +224,39 @@ export class Client {
       ttl: ttl >= 0 ? ttl : undefined,
       hitBefore: meta.flags.h === "1",
     };
+  }
+
+  /**
+   * The value of `key`, or, on a miss, what `loader` gives, stored with
+   * `ttl` (cache-aside). One caller computes a missing key, across every
+   * process sharing the servers: the others wait for its value (until
+   * their `timeout`, then Timeout), or are served the stale value when
+   * the key was invalidated. In this process, concurrent callers for a key
+   * share one call. A loader that throws lets the next caller compute.
+   * Over the meta protocol the server decides who computes; otherwise a
+   * lock key (`key` + ":lock") does (see the README's Cache-aside).
+   *
+   * @example
+   * ```ts ignore
+   * const user = await client.getOrSet(`user:${id}`, () => db.users.find(id), { ttl: 300 });
+   * ```
+   */
+  getOrSet<T>(
+    key: string,
+    loader: (key: string) => T | Promise<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T> {
+    return this.#cache.getOrSet(key, loader, options);
+  }
+
+  /**
+   * Marks the value of `key` stale, for `staleTtl` seconds (default 30):
+   * the next `getOrSet` computes it again while the others are served the
+   * stale value at once. `false` when the key is missing. Without the meta
+   * protocol it is a delete. A plain `get` still reads a stale value.
+   */
+  invalidate(key: string, options?: InvalidateOptions): Promise<boolean> {
+    return this.#cache.invalidate(key, options);
   }
 
   /** Stores `value`. Resolves `true` once stored. */

@@ -49,6 +49,8 @@ export type {
   ClientOptions,
   CounterOptions,
   FlushOptions,
+  GetOrSetOptions,
+  InvalidateOptions,
   RetryPolicy,
   StoreOptions,
 } from "./client/options.ts";

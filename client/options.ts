@@ -148,6 +148,28 @@ export interface StoreOptions extends CallOptions {
   expiresAt?: Date;
 }
 
+/** Options of `getOrSet`. */
+export interface GetOrSetOptions extends StoreOptions {
+  /**
+   * Seconds a caller computing a missing value holds the key: if it dies
+   * meanwhile, another caller computes the value after that. Default 10.
+   */
+  lockTtl?: number;
+  /**
+   * Recompute a value with fewer than this many seconds left before it
+   * expires: the first caller to read it then gets it at once and computes
+   * the next one behind it, so that no caller waits for an expired value.
+   * Needs the meta protocol; off by default.
+   */
+  recacheBefore?: number;
+}
+
+/** Options of `invalidate`. */
+export interface InvalidateOptions extends CallOptions {
+  /** Seconds the stale value is still served while one caller computes the next. Default 30. */
+  staleTtl?: number;
+}
+
 /** Options of `incr` and `decr`. */
 export interface CounterOptions extends CallOptions {
   /**

@@ -123,6 +123,11 @@ export class Router {
     this.#wires = { text: textWire, meta, binary: binaryWire };
   }
 
+  /** Milliseconds a call may take when it does not say. */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
   /**
    * Sends one request to the server of `target` (an encoded key, or a server
    * index) as `mode` says, and turns the reply into a result with `handle`.

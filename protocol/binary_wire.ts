@@ -15,6 +15,7 @@ import {
 } from "./binary.ts";
 import { keyBytes, type SentKey } from "./keys.ts";
 import { type MetaCommand, metaWire } from "./meta.ts";
+import { metaOnly } from "./text.ts";
 import type { Wire } from "./wire.ts";
 import type { ByteWriter, DataBlock } from "./writer.ts";
 
@@ -24,10 +25,7 @@ const meta = metaWire(encodeMetaAsBinary, { textGets: false, quietBatches: true 
 export const binaryWire: Wire = {
   refuses(request) {
     if (request.kind === "dump") return "listKeys has no binary protocol form";
-    if (request.kind === "retrieve" && request.details) {
-      return "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
-    }
-    return undefined;
+    return metaOnly(request);
   },
   opaques: meta.opaques,
   expect(request) {

@@ -347,6 +347,13 @@ export function metaWire(
 
 /** The flags of a single-key `mg`. */
 function getFlags(request: Retrieve, opaque: number): string[] {
+  const claim = request.claim;
+  if (claim) {
+    const flags = ["v", "f", "c", "t", `N${claim.ttl}`];
+    if (claim.recache !== undefined) flags.push(`R${claim.recache}`);
+    flags.push(`O${opaque}`);
+    return flags;
+  }
   if (request.details) return ["v", "f", "c", "t", "h", `O${opaque}`];
   const flags = ["v", "f"];
   if (request.cas) flags.push("c");
@@ -374,7 +381,12 @@ function write(
       );
     }
     case "remove":
-      return emit(w, "md", request.key, extra);
+      return emit(
+        w,
+        "md",
+        request.key,
+        request.stale === undefined ? extra : ["I", `T${request.stale}`, ...extra],
+      );
     case "arithmetic":
       return emit(w, "ma", request.key, [
         request.verb === "incr" ? "MI" : "MD",

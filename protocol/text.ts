@@ -10,7 +10,7 @@
  */
 import type { ByteWriter, DataBlock } from "./writer.ts";
 import type { SentKey } from "./keys.ts";
-import type { Wire } from "./wire.ts";
+import type { Request, Wire } from "./wire.ts";
 
 /** The storage commands: each stores one item. */
 export type StoreVerb = "set" | "add" | "replace" | "append" | "prepend" | "cas";
@@ -123,16 +123,30 @@ export function decodeKey(key: SentKey): string {
 }
 
 /**
+ * Why a request needs the meta protocol, or `undefined`: item details, a
+ * claim, and marking an item stale have no text or binary form.
+ */
+export function metaOnly(request: Request): string | undefined {
+  if (request.kind === "retrieve" && request.details) {
+    return "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
+  }
+  if (request.kind === "retrieve" && request.claim) {
+    return "a claim (getOrSet) needs the meta protocol (memcached 1.6+)";
+  }
+  if (request.kind === "remove" && request.stale !== undefined) {
+    return "marking an item stale needs the meta protocol (memcached 1.6+)";
+  }
+  return undefined;
+}
+
+/**
  * The text protocol's side of the wire contract. Its replies already say
  * what every answer says, so a reply is its own answer.
  */
 export const textWire: Wire = {
   refuses(request) {
     if (request.kind === "batch") return "a quiet batch needs the meta protocol";
-    if (request.kind === "retrieve" && request.details) {
-      return "getWithMeta needs a server that speaks the meta protocol (memcached 1.6+)";
-    }
-    return undefined;
+    return metaOnly(request);
   },
   opaques: () => 0,
   expect(request) {

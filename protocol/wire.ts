@@ -25,6 +25,21 @@ export interface Retrieve {
   cas?: boolean;
   ttl?: number;
   details?: boolean;
+  /** For one key, over meta: claim the right to compute it (see {@linkcode Claim}). */
+  claim?: Claim;
+}
+
+/**
+ * A retrieval that decides, on the server, which caller computes a value
+ * (meta `mg` with `N` and `R`): a miss creates an empty placeholder that
+ * lives `ttl` seconds and the first caller is told it won (`W` in the
+ * reply's flags); later callers are told another one is computing (`Z`).
+ * With `recache`, the first caller to read a value with fewer than
+ * `recache` seconds left wins too; a value marked stale (`X`) is won once.
+ */
+export interface Claim {
+  ttl: number;
+  recache?: number;
 }
 
 /** One item stored by `verb`, with its client `flags`, `ttl` and, for cas, its token. */
@@ -38,10 +53,15 @@ export interface Store {
   cas?: bigint;
 }
 
-/** One key deleted. */
+/**
+ * One key deleted; with `stale`, over meta, marked stale instead (`md` with
+ * `I`): it is served, flagged stale, for `stale` more seconds, while the
+ * first caller that claims it computes it again.
+ */
 export interface Remove {
   kind: "remove";
   key: Uint8Array;
+  stale?: number;
 }
 
 /** A counter moved by an unsigned 64-bit `delta`. */
