@@ -27,8 +27,10 @@ import {
   type InvalidateOptions,
   type ItemMeta,
   MAX_TTL,
+  type SetOptions,
   statsGroup,
   type StoreOptions,
+  type WriteOptions,
 } from "./client/options.ts";
 import { MISS, type Reader } from "./client/reads.ts";
 import { type Counter, onlyItem } from "./client/results.ts";
@@ -260,17 +262,17 @@ export class Client {
   }
 
   /** Stores `value`. Resolves `true` once stored. */
-  set(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+  set(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     return this.#writer.store("set", key, value, options);
   }
 
   /** Stores `value` only if `key` is missing: `false` when it exists. */
-  add(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+  add(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     return this.#writer.store("add", key, value, options);
   }
 
   /** Stores `value` only if `key` exists: `false` when it is missing. */
-  replace(key: string, value: unknown, options?: StoreOptions): Promise<boolean> {
+  replace(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     return this.#writer.store("replace", key, value, options);
   }
 
@@ -300,7 +302,7 @@ export class Client {
   }
 
   /** Deletes `key`: `false` when it was missing. */
-  async delete(key: string, options?: CallOptions): Promise<boolean> {
+  async delete(key: string, options?: WriteOptions): Promise<boolean> {
     return await this.#writer.remove(key, options);
   }
 
@@ -355,7 +357,7 @@ export class Client {
   }
 
   /** Sets the ttl of `key` (seconds; 0 means never): `false` when it is missing. */
-  async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
+  async touch(key: string, ttl: number, options?: WriteOptions): Promise<boolean> {
     return await this.#writer.touch(key, ttl, options);
   }
 

@@ -52,7 +52,9 @@ export type {
   GetOrSetOptions,
   InvalidateOptions,
   RetryPolicy,
+  SetOptions,
   StoreOptions,
+  WriteOptions,
 } from "./client/options.ts";
 export type { ServerHealth, ServerState } from "./cluster/health.ts";
 export type { DumpEntry } from "./protocol/reply.ts";

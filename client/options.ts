@@ -148,6 +148,24 @@ export interface StoreOptions extends CallOptions {
   expiresAt?: Date;
 }
 
+/** Options of `set`, `add` and `replace`. */
+export interface SetOptions extends StoreOptions {
+  /**
+   * Do not wait for the server's answer: the call resolves `true` once the
+   * request is written, whether or not the item gets stored. A failure the
+   * server reports later goes to `onCommand` (and counts in `health()` when
+   * it is the server's). Quiet meta (`q`) or binary commands; over text the
+   * command is sent as usual and only its answer is not waited for.
+   */
+  noreply?: boolean;
+}
+
+/** Options of `delete` and `touch`. */
+export interface WriteOptions extends CallOptions {
+  /** As {@linkcode SetOptions.noreply}. */
+  noreply?: boolean;
+}
+
 /** Options of `getOrSet`. */
 export interface GetOrSetOptions extends StoreOptions {
   /**
@@ -318,6 +336,10 @@ export type Entries<T = unknown> =
 export const CALL = ["signal", "timeout"];
 /** The options of storage calls. */
 export const STORE = ["signal", "timeout", "ttl", "expiresAt"];
+/** The options of set, add and replace. */
+export const SET = [...STORE, "noreply"];
+/** The options of delete and touch. */
+export const WRITE = [...CALL, "noreply"];
 /** The options of incr and decr. */
 export const COUNTER = ["signal", "timeout", "initial", "ttl", "expiresAt", "bigint"];
 /** The options of `flushAll`. */

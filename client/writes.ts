@@ -8,9 +8,10 @@
  */
 import { type Codec, Flags } from "../codec/mod.ts";
 import { InvalidArguments, NotFound, SomeErrors, TooBig, UnreadableValue } from "../errors.ts";
-import type { Router } from "../cluster/router.ts";
 import type { StoreVerb } from "../protocol/text.ts";
-import type { Remove, Store } from "../protocol/wire.ts";
+import type { Handler, Router } from "../cluster/router.ts";
+import { Status } from "../protocol/status.ts";
+import type { Remove, Store, Touch } from "../protocol/wire.ts";
 import type { KeyEncoder } from "./keys.ts";
 import {
   CALL,
@@ -21,9 +22,13 @@ import {
   delta as checkDelta,
   type Entries,
   expiry,
+  SET,
+  type SetOptions,
   STORE,
   storeExpiry,
   type StoreOptions,
+  WRITE,
+  type WriteOptions,
 } from "./options.ts";
 import {
   counted,
@@ -71,20 +76,18 @@ export class Writer {
     cas?: bigint,
   ): Promise<boolean> {
     try {
-      checkNames(options, STORE, verb);
+      const quiet = verb === "set" || verb === "add" || verb === "replace";
+      checkNames(options, quiet ? SET : STORE, verb);
       const k = this.#keys.key(key, verb);
       const ttl = storeExpiry(options, this.#ttl);
       const mode = verb === "cas" ? "one" : "write";
-      const send = ({ data, flags }: Payload) =>
-        this.#router.run(verb, key, options, k, mode, {
-          kind: "store",
-          verb,
-          key: k,
-          data,
-          flags,
-          ttl,
-          cas,
-        }, stored);
+      const noreply = quiet && (options as SetOptions | undefined)?.noreply === true;
+      const send = ({ data, flags }: Payload) => {
+        const request: Store = { kind: "store", verb, key: k, data, flags, ttl, cas };
+        return noreply
+          ? this.#quietly(verb, key, options, k, request, stored)
+          : this.#router.run(verb, key, options, k, mode, request, stored);
+      };
       let encoded: Payload | Promise<Payload>;
       try {
         encoded = payloadOf(this.#codec, this.#maxValueSize, verb, key, value);
@@ -178,13 +181,49 @@ export class Writer {
   }
 
   /** Deletes one key (and its replicas): `false` when it was missing. */
-  async remove(key: string, options?: CallOptions): Promise<boolean> {
-    checkNames(options, CALL, "delete");
+  async remove(key: string, options?: WriteOptions): Promise<boolean> {
+    checkNames(options, WRITE, "delete");
     const k = this.#keys.key(key, "delete");
-    return await this.#router.run("delete", key, options, k, "write", {
-      kind: "remove",
-      key: k,
-    }, deleted);
+    const request: Remove = { kind: "remove", key: k };
+    return options?.noreply
+      ? await this.#quietly("delete", key, options, k, request, deleted)
+      : await this.#router.run("delete", key, options, k, "write", request, deleted);
+  }
+
+  /**
+   * Sends one write as a quiet batch of one, resolving `true` once it is
+   * written; its answer, when one comes, is still read (keeping the stream
+   * in step), and a failure reaches `onCommand` and the server's health.
+   */
+  #quietly<R>(
+    operation: string,
+    key: string,
+    options: CallOptions | undefined,
+    k: Uint8Array,
+    request: Store | Remove | Touch,
+    handle: Handler<R>,
+  ): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#router.run(
+        operation,
+        key,
+        options,
+        k,
+        "write",
+        { kind: "batch", requests: [request], quiet: true },
+        (answer, fail) => {
+          // Over text the write went as it is, and this is its own answer.
+          if (answer.answers === undefined) return handle(answer, fail);
+          if (answer.status !== Status.SUCCESS) throw fail();
+          const one = answer.answers.get(0);
+          if (one === undefined) return true;
+          answer.status = one.status;
+          answer.line = one.line;
+          return handle(one, fail);
+        },
+        () => resolve(true),
+      ).then(() => resolve(true), reject);
+    });
   }
 
   /** Deletes every key: `true` when every one was deleted. */
@@ -289,14 +328,12 @@ export class Writer {
   }
 
   /** Sets a key's ttl (and its replicas'): `false` when it is missing. */
-  async touch(key: string, ttl: number, options?: CallOptions): Promise<boolean> {
-    checkNames(options, CALL, "touch");
+  async touch(key: string, ttl: number, options?: WriteOptions): Promise<boolean> {
+    checkNames(options, WRITE, "touch");
     const k = this.#keys.key(key, "touch");
-    const t = expiry(ttl);
-    return await this.#router.run("touch", key, options, k, "write", {
-      kind: "touch",
-      key: k,
-      ttl: t,
-    }, touched);
+    const request: Touch = { kind: "touch", key: k, ttl: expiry(ttl) };
+    return options?.noreply
+      ? await this.#quietly("touch", key, options, k, request, touched)
+      : await this.#router.run("touch", key, options, k, "write", request, touched);
   }
 }

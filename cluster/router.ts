@@ -142,6 +142,7 @@ export class Router {
     mode: Mode,
     request: Request,
     handle: Handler<R>,
+    written?: () => void,
   ): Promise<R> {
     const callTimeout = millis(options?.timeout, "timeout", this.#timeout);
     const signal = signalOf(options);
@@ -169,7 +170,13 @@ export class Router {
         timeout -= Date.now() - begun;
       }
       const wire = this.#wires[dialect];
-      const refusal = wire.refuses(request) ??
+      // Text has no quiet writes (its noreply still sends error lines, which
+      // would put a pipelined stream out of step): the write goes as it is.
+      const sent = dialect === "text" && request.kind === "batch" && request.quiet &&
+          request.requests.length === 1
+        ? request.requests[0]
+        : request;
+      const refusal = wire.refuses(sent) ??
         (this.#binaryKeys && dialect === "text" && KEYED.has(request.kind)
           ? "binaryKeys needs a server that speaks the meta protocol"
           : undefined);
@@ -180,12 +187,12 @@ export class Router {
           server: this.cluster.names[at],
         });
       }
-      const count = wire.opaques(request);
+      const count = wire.opaques(sent);
       const opaque = count === 0 ? 0 : this.opaque(count);
-      const expect = wire.expect(request);
+      const expect = wire.expect(sent);
       // Built once per send, every field present, so every request has one shape.
       const reply = await this.cluster.request(at, {
-        encode: (w) => wire.encode(w, request, opaque),
+        encode: (w) => wire.encode(w, sent, opaque),
         expect,
         operation,
         key,
@@ -193,10 +200,11 @@ export class Router {
         signal,
         refusable: REFUSABLE.has(operation),
         alone: operation === "listKeys",
-        keys: expect === "values" ? (request as Retrieve).keys : undefined,
+        keys: expect === "values" ? (sent as Retrieve).keys : undefined,
         opaque: expect === "meta" ? String(opaque) : undefined,
+        written,
       });
-      const answer = wire.read(reply, request, opaque);
+      const answer = wire.read(reply, sent, opaque);
       return handle(
         answer,
         () =>

@@ -225,12 +225,14 @@ export class Connection {
     // The server's silence is timed from the first request it owes a reply.
     if (this.#inflight.size === 0) this.#quietSince = Date.now();
     let sent = 0;
+    let written: (() => void)[] | undefined;
     const queued = this.#queued;
     for (let i = 0; i < queued.length; i++) {
       const p = queued[i];
       sent++;
       if (p.state !== QUEUED) continue;
       p.spec.encode(w);
+      if (p.spec.written) (written ??= []).push(p.spec.written);
       p.state = SENT;
       this.#inflight.push(p);
       // Nothing follows the hello until it is answered: a refused login must
@@ -248,6 +250,7 @@ export class Connection {
     socket.write(w.view()).then(
       () => {
         this.#writing = false;
+        if (written) { for (const told of written) told(); }
         if (this.#queued.length) this.#schedule();
       },
       (failure: SocketFailure) => {

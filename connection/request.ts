@@ -110,6 +110,8 @@ export interface RequestSpec {
    * commands memcached refuses to take pipelined (`lru_crawler metadump`).
    */
   alone?: boolean;
+  /** Told once the request's bytes are handed to the socket (for writes nobody waits on). */
+  written?: () => void;
 }
 
 /**

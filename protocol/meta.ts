@@ -302,16 +302,18 @@ export function metaWire(
           }
           return emit(w, "mn", undefined, []);
         }
-        case "batch":
+        case "batch": {
+          const quiet = quietBatches || request.quiet;
           request.requests.forEach((one, i) =>
             write(
               emit,
               w,
               one,
-              quietBatches ? ["q", `O${(opaque + i) >>> 0}`] : [`O${(opaque + i) >>> 0}`],
+              quiet ? ["q", `O${(opaque + i) >>> 0}`] : [`O${(opaque + i) >>> 0}`],
             )
           );
           return emit(w, "mn", undefined, []);
+        }
         case "store":
         case "remove":
         case "arithmetic":
@@ -322,7 +324,9 @@ export function metaWire(
       }
     },
     read(reply, request, opaque) {
-      if (request.kind === "batch") return readBatch(reply, request, opaque, !quietBatches);
+      if (request.kind === "batch") {
+        return readBatch(reply, request, opaque, !quietBatches && !request.quiet);
+      }
       if (many(request)) return readGets(reply, request as Retrieve, opaque);
       const meta = reply.meta;
       if (!meta) return reply;
@@ -439,7 +443,9 @@ function readBatch(reply: Reply, request: Batch, opaque: number, inOrder: boolea
   const answers = new Map<number, Answer>();
   for (const [place, meta] of reply.metas.entries()) {
     const named = meta.flags.O === undefined ? undefined : (Number(meta.flags.O) - opaque) >>> 0;
-    const at = inOrder ? place : named ?? -1;
+    // An ER line names no opaque: its place says which write it answers
+    // when every write answers, or when there is only one.
+    const at = inOrder ? place : named ?? (request.requests.length === 1 ? 0 : -1);
     const one = request.requests[at];
     if (one === undefined || (named !== undefined && named !== at)) {
       return {

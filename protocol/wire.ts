@@ -79,10 +79,14 @@ export interface Touch {
   ttl: number;
 }
 
-/** Writes to many keys in one request, where only failures are answered. */
+/**
+ * Writes to many keys in one request, closed by a no-op. With `quiet`,
+ * only failures are answered (a write the caller does not wait for).
+ */
 export interface Batch {
   kind: "batch";
-  requests: readonly (Store | Remove)[];
+  requests: readonly (Store | Remove | Touch)[];
+  quiet?: boolean;
 }
 
 /** Every item invalidated, after `delay` seconds. */
