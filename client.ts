@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ConnectionError } from "./errors.ts";
 import type { ServerHealth } from "./cluster/health.ts";
 import { type Cluster, noServer } from "./cluster/mod.ts";
 import type { Router } from "./cluster/router.ts";
@@ -39,7 +40,12 @@ import { Writer } from "./client/writes.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
-import { runtime } from "./transport/mod.ts";
+import { defaultConnector, runtime, unrefTimer } from "./transport/mod.ts";
+import { Discovery } from "./cluster/discovery.ts";
+import { parseServer } from "./cluster/servers.ts";
+
+/** Milliseconds between two looks at whether a replaced cluster still has calls in flight. */
+const RETIRE_CHECK = 100;
 
 // Tuned per engine: small arrays as views of shared buffers pay off on V8
 // and cost on JavaScriptCore (see protocol/slab.ts); Deno's strict UTF-8
@@ -66,17 +72,20 @@ export type { CasValue, CommandEvent, Counter, Entries, ItemMeta };
  * ```
  */
 export class Client {
-  /** The server entries this client was made with. */
-  readonly servers: readonly string[];
+  #servers: readonly string[];
   readonly #options: ClientOptions;
-  readonly #cluster: Cluster;
-  readonly #router: Router;
-  readonly #reader: Reader;
-  readonly #writer: Writer;
-  readonly #cache: CacheAside;
-  readonly #keys: KeyEncoder;
-  readonly #replicated: boolean;
-  readonly #batchGets: boolean;
+  #cluster!: Cluster;
+  #router!: Router;
+  #reader!: Reader;
+  #writer!: Writer;
+  #cache!: CacheAside;
+  #keys!: KeyEncoder;
+  #replicated!: boolean;
+  #batchGets!: boolean;
+  /** Clusters replaced by setServers, closed once their calls in flight are done. */
+  readonly #retiring = new Set<Cluster>();
+  readonly #discovery: Discovery | undefined;
+  #closed = false;
 
   /**
    * Makes a client for `servers` (one entry or a list; see `parseServer` for
@@ -85,9 +94,19 @@ export class Client {
    * pylibmc) spreads them with the same `behaviors`.
    */
   constructor(servers: string | readonly string[], options: ClientOptions = {}) {
-    const parts = assemble(servers, options);
-    this.servers = parts.servers;
     this.#options = { ...options };
+    this.#servers = this.#install(servers);
+    this.#discovery = options.discovery === undefined ? undefined : this.#discover(options);
+  }
+
+  /** The server entries in use: those given, or the latest from setServers or discovery. */
+  get servers(): readonly string[] {
+    return this.#servers;
+  }
+
+  /** Builds every part for `servers` and puts them in place; the entries, as given. */
+  #install(servers: string | readonly string[]): readonly string[] {
+    const parts = assemble(servers, this.#options);
     this.#cluster = parts.cluster;
     this.#router = parts.router;
     this.#reader = parts.reader;
@@ -102,6 +121,74 @@ export class Client {
     this.#keys = parts.keys;
     this.#replicated = parts.replicated;
     this.#batchGets = parts.batchGets;
+    return parts.servers;
+  }
+
+  /**
+   * Replaces the servers. Keys are placed from then on as libmemcached
+   * places them with the new list (a pylibmc client made with it puts
+   * every key on the same server). Calls already in flight finish on the
+   * old connections, which close once they are done. Bad entries throw, as
+   * in the constructor, and change nothing.
+   *
+   * @example
+   * ```ts ignore
+   * client.setServers([...client.servers, "cache-4:11211"]);
+   * ```
+   */
+  setServers(servers: string | readonly string[]): void {
+    if (this.#closed) {
+      throw new ConnectionError("the client is closed", { operation: "setServers" });
+    }
+    const old = this.#cluster;
+    this.#servers = this.#install(servers);
+    this.#retire(old);
+  }
+
+  /**
+   * Closes `cluster` once nothing waits on it (every call ends within its
+   * timeout). The first look comes after calls made before the change
+   * (gets batched for the end of the tick among them) have gone out.
+   */
+  #retire(cluster: Cluster): void {
+    this.#retiring.add(cluster);
+    const check = () => {
+      if (cluster.busy) return unrefTimer(setTimeout(check, RETIRE_CHECK));
+      this.#retiring.delete(cluster);
+      cluster.close();
+    };
+    unrefTimer(setTimeout(check, RETIRE_CHECK));
+  }
+
+  /** Starts auto discovery (see `ClientOptions.discovery`). */
+  #discover(options: ClientOptions): Discovery {
+    const { endpoint, interval } = options.discovery!;
+    checkNames(options.discovery, ["endpoint", "interval"], "discovery");
+    if (typeof endpoint !== "string") throw new TypeError("discovery.endpoint must be a string");
+    const seconds = integer(interval, "discovery.interval", 1, 86_400, 60);
+    const server = parseServer(endpoint);
+    return new Discovery({
+      endpoint: server,
+      name: endpoint,
+      interval: seconds * 1000,
+      timeout: this.#router.timeout,
+      connector: options.connector ?? defaultConnector,
+      socket: {
+        noDelay: true,
+        keepAlive: false,
+        tls: server.kind === "tcp" && server.tls ? {} : undefined,
+      },
+      changed: (config) => {
+        if (!this.#closed) this.setServers(config.servers);
+      },
+      failed: (error) => {
+        try {
+          options.onCommand?.({ operation: "discover", server: endpoint, duration: 0, error });
+        } catch (err) {
+          console.error("onCommand observer threw:", err);
+        }
+      },
+    });
   }
 
   /**
@@ -491,7 +578,11 @@ export class Client {
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */
   close(): void {
+    this.#closed = true;
+    this.#discovery?.stop();
     this.#cluster.close();
+    for (const cluster of this.#retiring) cluster.close();
+    this.#retiring.clear();
   }
 
   /** Closes the client at the end of an `await using` block. */

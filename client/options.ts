@@ -121,6 +121,14 @@ export interface ClientOptions {
    * ```
    */
   retry?: boolean | RetryPolicy;
+  /**
+   * Auto discovery: ask `endpoint` for the cluster's nodes with
+   * `config get cluster` (the form AWS ElastiCache and Google Cloud
+   * Memorystore document) every `interval` seconds (default 60), and use
+   * them as the servers whenever their version changes. The servers given
+   * to the constructor serve until the first answer.
+   */
+  discovery?: { endpoint: string; interval?: number };
 }
 
 /** The `retry` option with its defaults, or `undefined` when it is off. */

@@ -19,6 +19,7 @@ import { Reader } from "./reads.ts";
 import { authentication, checkCredentials, checkTls } from "./security.ts";
 
 const CLIENT_OPTIONS = [
+  "discovery",
   "connectTimeout",
   "timeout",
   "keyPrefix",

@@ -161,6 +161,11 @@ export class Cluster {
   }
 
   /** Closes every connection and stops probing. */
+  /** Whether any request waits on one of its connections. */
+  get busy(): boolean {
+    return this.#pools.some((pool) => pool.busy);
+  }
+
   close(): void {
     this.#closed = true;
     this.#health.close();

@@ -76,6 +76,13 @@ export class ConnectionPool {
     }
   }
 
+  /** Whether any request waits on a connection of this pool. */
+  get busy(): boolean {
+    for (const connection of this.#connections) if (connection.load > 0) return true;
+    for (const connection of this.#lonely) if (connection.load > 0) return true;
+    return false;
+  }
+
   /** Closes every connection; waiting requests reject with ConnectionError. */
   close(): void {
     this.#closed = true;

@@ -37,6 +37,11 @@ export class Ring {
   readonly #values: Uint32Array;
   readonly #indexes: Uint32Array;
 
+  /** The bytes its continuum takes: 8 per point (its hash and its server). */
+  get bytes(): number {
+    return this.#values.byteLength + this.#indexes.byteLength;
+  }
+
   /**
    * Builds the placement of `servers`, leaving out the indexes not in
    * `live` (ejected servers). With modula every server keeps its place, as
