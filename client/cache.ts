@@ -198,11 +198,17 @@ export class CacheAside {
       const hit = await this.#reader.one("getOrSet", key, options, "read", {});
       if (hit) return hit.value as T;
       if (await this.#writer.store("add", lock, 1, { ...options, ttl: lockTtl })) {
-        return await this.#compute(key, loader, store, async () => {
+        const unlock = async () => {
           await this.#writer.remove(lock);
-        }, async () => {
-          await this.#writer.remove(lock);
-        });
+        };
+        // The lock may have come free because its holder has just stored
+        // the value, after this caller missed it: look once more.
+        const stored = await this.#reader.one("getOrSet", key, options, "read", {});
+        if (stored) {
+          await unlock().catch(() => {});
+          return stored.value as T;
+        }
+        return await this.#compute(key, loader, store, unlock, unlock);
       }
       await this.#pause(wait, deadline, options, key);
     }
