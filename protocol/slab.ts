@@ -102,9 +102,20 @@ const utf8 = new TextEncoder();
 export function encodeText(text: string): Uint8Array {
   // Three bytes per UTF-16 unit is the most UTF-8 can take.
   const most = text.length * 3;
-  if (!shared || most > SHARED_MAX) return utf8.encode(text);
+  if (!shared || most > SHARED_MAX) return encodeLong(text);
   makeRoom(most);
   return take(utf8.encodeInto(text, new Uint8Array(slab, used, most)).written);
+}
+
+/**
+ * Long text as UTF-8 in a buffer of its own: encoded into one byte per
+ * character first, which it fills exactly when it is all ASCII (then every
+ * character fits; one that is not takes two bytes or more). encodeInto
+ * costs a tenth of encode for a megabyte on Deno, and half on Bun.
+ */
+function encodeLong(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  return utf8.encodeInto(text, bytes).read === text.length ? bytes : utf8.encode(text);
 }
 
 /**

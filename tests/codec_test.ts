@@ -152,6 +152,18 @@ describe("codec", () => {
     }
   });
 
+  test("text is encoded as UTF-8 whatever its length, ASCII or not", () => {
+    const codec = new Codec(pylibmcSerializer, undefined, 1 << 22);
+    for (
+      const text of ["a".repeat(1 << 20), "é".repeat(1 << 19) + "a", "a".repeat(1 << 20) + "✓"]
+    ) {
+      const prepared = codec.prepare(text);
+      const sent = "data" in prepared ? prepared.data : prepared.bytes;
+      const bytes = typeof sent === "string" ? new TextEncoder().encode(sent) : sent;
+      assert.equal(new TextDecoder().decode(bytes), text);
+    }
+  });
+
   test("a custom serializer reads no value from text", () => {
     const custom = { serialize, deserialize: (b: Uint8Array) => b };
     assert.deepEqual(new Codec(custom, undefined, 1 << 20).textFlags, []);

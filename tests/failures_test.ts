@@ -184,6 +184,13 @@ suite("failures", ["memcached"], () => {
     }
   });
 
+  test("ASCII text up to maxValueSize is stored; one character more is TooBig", async () => {
+    await using small = new Client(server.server, { maxValueSize: 1000 });
+    await small.set("ascii", "a".repeat(1000));
+    assert.equal(await small.get("ascii"), "a".repeat(1000));
+    await assert.rejects(small.set("ascii", "a".repeat(1001)), TooBig);
+  });
+
   test("text whose UTF-8 is over maxValueSize is TooBig, though it has fewer characters", async () => {
     await using small = new Client(server.server, { maxValueSize: 1000 });
     await assert.rejects(small.set("accents", "é".repeat(501)), TooBig);
