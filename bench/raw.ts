@@ -1,19 +1,16 @@
 /**
- * The ceiling: a bare socket that writes pre-encoded commands and counts
- * the bytes of the replies, with no parsing and no values, in the same
- * pattern as the client scenarios. Prints `{ "ops": N, "rssMiB": M }`.
+ * The ceiling on Deno: a bare `Deno.connect` socket that writes
+ * pre-encoded commands and counts the bytes of the replies, with no
+ * parsing and no values, in the same pattern as the client scenarios
+ * (raw_node.mjs is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
  *
  * Usage: raw.ts SERVER SCENARIO SECONDS
  */
 import process from "node:process";
-import { KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
+import { bigRequests, KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
 
 const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
 const [hostname, port] = server.split(":");
-if (!["sequential", "inflight", "multi"].includes(scenario)) {
-  console.log(JSON.stringify({ ops: null, rssMiB: null }));
-  process.exit(0);
-}
 const conn = await Deno.connect({ hostname, port: Number(port) });
 conn.setNoDelay(true);
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -68,8 +65,25 @@ for (let r = 0; r < 10; r++) {
       : encode(`get ${slice.join(" ")}\r\n`),
   );
 }
+/** Reads exactly `count` bytes, discarding them. */
+async function discard(count: number): Promise<void> {
+  for (let left = count; left > 0;) {
+    const n = await conn.read(buf.subarray(0, Math.min(buf.length, left)));
+    if (n === null) throw new Error("closed");
+    left -= n;
+  }
+}
+
+const big = bigRequests(scenario);
 let i = 0;
 async function work(): Promise<number> {
+  if (big) {
+    await conn.write(big.set);
+    await discard(big.stored);
+    await conn.write(big.get);
+    await discard(big.value);
+    return 2;
+  }
   if (scenario === "sequential") {
     const key = KEYS[i++ % KEYS.length];
     await conn.write(encode(`set ${key} 0 0 100\r\n${SMALL}\r\n`));

@@ -6,12 +6,14 @@
  * on Deno. `--quick` runs one short round; `--against DIR` adds this client
  * as checked out in DIR.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { Client } from "../mod.ts";
 import { startMemcached } from "../tests/memcached.ts";
 import { KEYS, type Scenario, SCENARIOS, SMALL } from "./scenarios.ts";
+import { type Bar, barChart, type Group } from "./chart.ts";
 
 const quick = process.argv.includes("--quick");
 const rounds = quick ? 1 : 3;
@@ -69,9 +71,14 @@ const runners: Runner[] = [
     command: (s, c) => ["/usr/bin/python3", here("pylibmc_bench.py"), s, c, seconds],
   },
   {
-    name: "raw socket (ceiling)",
+    name: "bare socket (ceiling)",
     runtime: "Deno",
     command: (s, c) => ["deno", "run", "-A", here("raw.ts"), s, c, seconds],
+  },
+  {
+    name: "bare socket (ceiling)",
+    runtime: "Bun",
+    command: (s, c) => ["bun", here("raw_node.mjs"), s, c, seconds],
   },
 ];
 
@@ -86,6 +93,28 @@ function run(command: string[]): Promise<{ ops: number | null; rssMiB: number | 
       }
     })
   );
+}
+
+/** The machine and the versions a run was measured on, for the chart. */
+function machine(memcached: string): string {
+  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "?";
+  const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0;
+  const version = (command: string[]) => {
+    try {
+      return execFileSync(command[0], command.slice(1), { encoding: "utf8" }).split("\n")[0].trim();
+    } catch {
+      return "?";
+    }
+  };
+  return [
+    `${cpu.trim()}, ${cores} cores`,
+    `memcached ${memcached}`,
+    version(["deno", "--version"]).replace(/ \(.*/, ""),
+    `Bun ${version(["bun", "--version"])}`,
+    `Node ${version(["node", "--version"])}`,
+    version(["/usr/bin/python3", "--version"]),
+    new Date().toISOString().slice(0, 10),
+  ].join(" · ");
 }
 
 const median = (values: number[]) => {
@@ -143,11 +172,50 @@ try {
       String(rss.get(runner)?.get("inflight") ?? "n/a"),
     ]);
   }
+  const memcached = (await seeder.version()).values().next().value;
   console.log(
-    `memcached ${(await seeder.version()).values().next().value}, ` +
+    `memcached ${memcached}, ` +
       `${rounds} round(s) of ${seconds} s per scenario, medians; ratios to @seed/memcached on Deno`,
   );
   console.log(lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n"));
+  const result = (runner: Runner | undefined, scenario: Scenario) => {
+    const values = runner && ops.get(runner)?.get(scenario);
+    return values?.length ? median(values) : undefined;
+  };
+  const find = (name: string, runtime: string) =>
+    runners.find((r) => r.name === name && r.runtime === runtime);
+  const groups: Group[] = SCENARIOS.map(([scenario, title]) => {
+    const bare = result(find("bare socket (ceiling)", "Deno"), scenario);
+    const reference = bare ?? result(find("pylibmc", "Python"), scenario);
+    const ratio = (value: number | undefined) =>
+      value === undefined || reference === undefined ? undefined : value / reference;
+    const peers = runners.filter((r) => !r.name.startsWith("@seed") && !r.name.startsWith("bare"))
+      .filter((r) => r.name !== "pylibmc");
+    const best = peers.map((r) => ({ r, v: result(r, scenario) }))
+      .filter((x) => x.v !== undefined)
+      .sort((a, b) => b.v! - a.v!)[0];
+    const bars: Bar[] = [
+      { label: "@seed/memcached, Deno", ratio: ratio(result(runners[0], scenario)) },
+      { label: "@seed/memcached, Bun", ratio: ratio(result(runners[1], scenario)) },
+      {
+        label: "best JavaScript peer",
+        ratio: ratio(best?.v),
+      },
+      { label: "pylibmc", ratio: ratio(result(find("pylibmc", "Python"), scenario)) },
+      { label: "bare socket, Deno", ratio: ratio(bare) },
+      {
+        label: "bare socket, Bun",
+        ratio: ratio(result(find("bare socket (ceiling)", "Bun"), scenario)),
+      },
+    ];
+    return {
+      title: `${title}${best ? ` (best peer: ${best.r.name} on ${best.r.runtime})` : ""}`,
+      reference: bare !== undefined ? "the bare socket on Deno" : "pylibmc",
+      bars,
+    };
+  });
+  writeFileSync(here("results.svg"), barChart(groups, machine(String(memcached))));
+  console.log("chart: bench/results.svg");
 } finally {
   seeder.close();
   await server.stop();

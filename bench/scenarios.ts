@@ -46,3 +46,24 @@ export function peakRssMiB(): number {
   const status = readFileSync("/proc/self/status", "utf8");
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
 }
+
+/**
+ * For the bare sockets of scenarios 4 and 5: the set and the get of the
+ * large value, pre-encoded, and the exact length of each reply, so that
+ * they are read and discarded without being searched. `undefined` for the
+ * other scenarios.
+ */
+export function bigRequests(
+  scenario: Scenario,
+): { set: Uint8Array; stored: number; get: Uint8Array; value: number } | undefined {
+  const size = scenario === "64k" ? 64 * 1024 : scenario === "1m" ? ONE_MIB : 0;
+  if (size === 0) return undefined;
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const key = "bench:big";
+  return {
+    set: encode(`set ${key} 0 0 ${size}\r\n${"x".repeat(size)}\r\n`),
+    stored: "STORED\r\n".length,
+    get: encode(`get ${key}\r\n`),
+    value: `VALUE ${key} 0 ${size}\r\n`.length + size + "\r\nEND\r\n".length,
+  };
+}
