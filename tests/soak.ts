@@ -5,7 +5,8 @@
  * model allows (so no acknowledged write is lost and no reply reaches the
  * wrong caller), and memory and open sockets must stay flat.
  *
- * `deno task soak` runs 200,000 operations; soak_test.ts a short run.
+ * `deno task soak` runs 200,000 operations (`deno task soak N`, N of them);
+ * soak_test.ts a short run.
  *
  * @module
  */
@@ -181,7 +182,9 @@ export async function soak(
 }
 
 if ((import.meta as { main?: boolean }).main) {
-  const report = await soak({ operations: 200_000, seconds: 300 });
+  // `deno task soak 1000000` runs a million operations.
+  const operations = Number(process.argv[2] ?? 200_000);
+  const report = await soak({ operations, seconds: 600 });
   console.log(JSON.stringify({ ...report, failureNames: [...report.failureNames] }, null, 2));
   if (report.wrongValues.length || report.openAfter > report.openBefore) process.exit(1);
 }
