@@ -8,7 +8,7 @@ import { ConnectionError } from "./errors.ts";
 import type { ServerHealth } from "./cluster/health.ts";
 import { type Cluster, noServer } from "./cluster/mod.ts";
 import type { Router } from "./cluster/router.ts";
-import { readLenientFirst } from "./codec/mod.ts";
+import { measureUtf8With, readLenientFirst } from "./codec/mod.ts";
 import { CacheAside } from "./client/cache.ts";
 import type { KeyEncoder } from "./client/keys.ts";
 import {
@@ -40,7 +40,7 @@ import { Writer } from "./client/writes.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
 import { shareBuffers } from "./protocol/slab.ts";
 import { Status } from "./protocol/status.ts";
-import { defaultConnector, runtime, unrefTimer } from "./transport/mod.ts";
+import { defaultConnector, nativeUtf8Length, runtime, unrefTimer } from "./transport/mod.ts";
 import { Discovery } from "./cluster/discovery.ts";
 import { parseServer } from "./cluster/servers.ts";
 
@@ -52,6 +52,7 @@ const RETIRE_CHECK = 100;
 // decoder costs several times its lenient one.
 shareBuffers(runtime !== "bun");
 readLenientFirst(runtime === "deno");
+measureUtf8With(nativeUtf8Length);
 
 export type { CasValue, CommandEvent, Counter, Entries, ItemMeta };
 

@@ -5,7 +5,7 @@
  */
 import { Status } from "../protocol/status.ts";
 import type { AsciiText } from "../protocol/ascii.ts";
-import { nativeAsciiText } from "./ascii.ts";
+import { nativeAsciiText, nativeUtf8Length } from "./ascii.ts";
 import { connectBun } from "./bun.ts";
 import { connectDeno } from "./deno.ts";
 import { connectNode } from "./node.ts";
@@ -73,6 +73,8 @@ export function connectorFor(runtime: Runtime): Connector {
 
 /** The connector for this runtime. */
 export const defaultConnector: Connector = connectorFor(runtime);
+
+export { nativeUtf8Length };
 
 /**
  * How the text decoder reads ASCII bytes into strings on a runtime (see
