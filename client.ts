@@ -21,28 +21,23 @@ import {
   type CounterOptions,
   type Entries,
   expiry,
-  FLUSH,
   type FlushOptions,
   type GetOrSetOptions,
-  integer,
   type InvalidateOptions,
   type ItemMeta,
-  MAX_TTL,
   type SetOptions,
-  statsGroup,
   type StoreOptions,
   type WriteOptions,
 } from "./client/options.ts";
 import { MISS, type Reader } from "./client/reads.ts";
 import { type Counter, onlyItem } from "./client/results.ts";
-import { assemble } from "./client/setup.ts";
+import { flushAll, listKeys, stats, version } from "./client/servers.ts";
+import { assemble, discover } from "./client/setup.ts";
 import { Writer } from "./client/writes.ts";
 import type { DumpEntry } from "./protocol/reply.ts";
 import { shareBuffers } from "./protocol/slab.ts";
-import { Status } from "./protocol/status.ts";
-import { defaultConnector, nativeUtf8Length, runtime, unrefTimer } from "./transport/mod.ts";
-import { Discovery } from "./cluster/discovery.ts";
-import { parseServer } from "./cluster/servers.ts";
+import { nativeUtf8Length, runtime, unrefTimer } from "./transport/mod.ts";
+import type { Discovery } from "./cluster/discovery.ts";
 
 /** Milliseconds between two looks at whether a replaced cluster still has calls in flight. */
 const RETIRE_CHECK = 100;
@@ -97,7 +92,11 @@ export class Client {
   constructor(servers: string | readonly string[], options: ClientOptions = {}) {
     this.#options = { ...options };
     this.#servers = this.#install(servers);
-    this.#discovery = options.discovery === undefined ? undefined : this.#discover(options);
+    this.#discovery = options.discovery === undefined
+      ? undefined
+      : discover(options, this.#router.timeout, (servers) => {
+        if (!this.#closed) this.setServers(servers);
+      });
   }
 
   /** The server entries in use: those given, or the latest from setServers or discovery. */
@@ -159,37 +158,6 @@ export class Client {
       cluster.close();
     };
     unrefTimer(setTimeout(check, RETIRE_CHECK));
-  }
-
-  /** Starts auto discovery (see `ClientOptions.discovery`). */
-  #discover(options: ClientOptions): Discovery {
-    const { endpoint, interval } = options.discovery!;
-    checkNames(options.discovery, ["endpoint", "interval"], "discovery");
-    if (typeof endpoint !== "string") throw new TypeError("discovery.endpoint must be a string");
-    const seconds = integer(interval, "discovery.interval", 1, 86_400, 60);
-    const server = parseServer(endpoint);
-    return new Discovery({
-      endpoint: server,
-      name: endpoint,
-      interval: seconds * 1000,
-      timeout: this.#router.timeout,
-      connector: options.connector ?? defaultConnector,
-      socket: {
-        noDelay: true,
-        keepAlive: false,
-        tls: server.kind === "tcp" && server.tls ? {} : undefined,
-      },
-      changed: (config) => {
-        if (!this.#closed) this.setServers(config.servers);
-      },
-      failed: (error) => {
-        try {
-          options.onCommand?.({ operation: "discover", server: endpoint, duration: 0, error });
-        } catch (err) {
-          console.error("onCommand observer threw:", err);
-        }
-      },
-    });
   }
 
   /**
@@ -497,17 +465,7 @@ export class Client {
 
   /** Invalidates every item, after `delay` seconds if given: `true` per server. */
   async flushAll(options?: FlushOptions): Promise<Map<string, boolean>> {
-    checkNames(options, FLUSH, "flushAll");
-    const delay = integer(options?.delay, "delay", 0, MAX_TTL, 0);
-    return await this.#router.everyServer(
-      "flushAll",
-      options,
-      { kind: "flush", delay },
-      (answer, fail) => {
-        if (answer.status !== Status.SUCCESS) throw fail();
-        return true;
-      },
-    );
+    return await flushAll(this.#router, options);
   }
 
   /**
@@ -515,35 +473,12 @@ export class Client {
    * group is UnknownStatKey.
    */
   async stats(group?: string, options?: CallOptions): Promise<Map<string, Record<string, string>>> {
-    checkNames(options, CALL, "stats");
-    const token = group === undefined ? undefined : statsGroup(group);
-    return await this.#router.everyServer(
-      "stats",
-      options,
-      { kind: "stats", group: token },
-      (answer, fail) => {
-        if (answer.status === Status.ERROR) {
-          answer.status = Status.UNKNOWN_STAT_KEY;
-          answer.line = `unknown stats group ${JSON.stringify(group)}`;
-        }
-        if (answer.status !== Status.END) throw fail();
-        return Object.fromEntries(answer.stats!);
-      },
-    );
+    return await stats(this.#router, group, options);
   }
 
   /** The version of every server. */
   async version(options?: CallOptions): Promise<Map<string, string>> {
-    checkNames(options, CALL, "version");
-    return await this.#router.everyServer(
-      "version",
-      options,
-      { kind: "version" },
-      (answer, fail) => {
-        if (answer.version === undefined) throw fail();
-        return answer.version;
-      },
-    );
+    return await version(this.#router, options);
   }
 
   /**
@@ -562,19 +497,7 @@ export class Client {
    * ```
    */
   async listKeys(options?: CallOptions): Promise<Map<string, DumpEntry[]>> {
-    checkNames(options, CALL, "listKeys");
-    const prefix = this.#keys.prefix;
-    return await this.#router.everyServer(
-      "listKeys",
-      options,
-      { kind: "dump" },
-      (answer, fail) => {
-        if (answer.status !== Status.END) throw fail();
-        return answer.dump!
-          .filter((entry) => entry.key.startsWith(prefix))
-          .map((entry) => ({ ...entry, key: entry.key.slice(prefix.length) }));
-      },
-    );
+    return await listKeys(this.#router, this.#keys.prefix, options);
   }
 
   /** Closes every connection; waiting calls reject with ConnectionError, later ones too. */

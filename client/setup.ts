@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Discovery } from "../cluster/discovery.ts";
 import { Codec, pylibmcSerializer } from "../codec/mod.ts";
 import { resolveBehaviors } from "../cluster/behaviors.ts";
 import { millis } from "../cluster/call.ts";
@@ -153,4 +154,41 @@ function either(direct: number | undefined, behavior: number | undefined, name: 
     throw new InvalidArguments(`${name} is given twice: as an option and as a behavior`);
   }
   return direct ?? behavior;
+}
+
+/**
+ * Starts auto discovery (see `ClientOptions.discovery`): `changed` gets the
+ * nodes whenever their version changes; a failed question goes to
+ * `onCommand` as a `"discover"` event.
+ */
+export function discover(
+  options: ClientOptions,
+  timeout: number,
+  changed: (servers: string[]) => void,
+): Discovery {
+  const { endpoint, interval } = options.discovery!;
+  checkNames(options.discovery, ["endpoint", "interval"], "discovery");
+  if (typeof endpoint !== "string") throw new TypeError("discovery.endpoint must be a string");
+  const seconds = integer(interval, "discovery.interval", 1, 86_400, 60);
+  const server = parseServer(endpoint);
+  return new Discovery({
+    endpoint: server,
+    name: endpoint,
+    interval: seconds * 1000,
+    timeout,
+    connector: options.connector ?? defaultConnector,
+    socket: {
+      noDelay: true,
+      keepAlive: false,
+      tls: server.kind === "tcp" && server.tls ? checkTls(options.tls) ?? {} : undefined,
+    },
+    changed: (config) => changed(config.servers),
+    failed: (error) => {
+      try {
+        options.onCommand?.({ operation: "discover", server: endpoint, duration: 0, error });
+      } catch (err) {
+        console.error("onCommand observer threw:", err);
+      }
+    },
+  });
 }

@@ -27,7 +27,9 @@
  *
  * @module
  */
-import { NotSupportedError, UnreadableValue } from "../errors.ts";
+import { UnreadableValue } from "../errors.ts";
+import { changedByJson, kind } from "./json.ts";
+import { deflate, inflate } from "./zlib.ts";
 import { encodeText, owned } from "../protocol/slab.ts";
 
 /** pylibmc's flag bits, plus this client's JSON bit. */
@@ -157,7 +159,8 @@ function json(value: unknown): Form {
   try {
     source = JSON.stringify(value);
   } catch (cause) {
-    throw new TypeError(`cannot store the value as JSON: ${message(cause)}`, {
+    const why = cause instanceof globalThis.Error ? cause.message : String(cause);
+    throw new TypeError(`cannot store the value as JSON: ${why}`, {
       cause,
     });
   }
@@ -171,68 +174,6 @@ function json(value: unknown): Form {
     );
   }
   return { text: source!, flags: Flags.TEXT | Flags.JSON };
-}
-
-/**
- * The first part of `value` that JSON would not read back equal and of the
- * same type, with where it is (`.a[2]`), or `undefined` when there is none.
- * Its path is only built on the way out of a failure.
- */
-function changedByJson(value: unknown): { value: unknown; at: string } | undefined {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return undefined;
-    case "number":
-      return Number.isFinite(value) ? undefined : { value, at: "" };
-    case "object": {
-      if (value === null) return undefined;
-      const prototype = Object.getPrototypeOf(value);
-      if (prototype === Array.prototype) {
-        const array = value as unknown[];
-        for (let i = 0; i < array.length; i++) {
-          // A hole reads as undefined, which JSON writes as null.
-          const stray = changedByJson(array[i]);
-          if (stray) return { value: stray.value, at: `[${i}]${stray.at}` };
-        }
-        return undefined;
-      }
-      if (prototype !== Object.prototype && prototype !== null) return { value, at: "" };
-      const symbols = Object.getOwnPropertySymbols(value);
-      if (symbols.length) return { value: symbols[0], at: "" };
-      const object = value as Record<string, unknown>;
-      for (const key of Object.keys(object)) {
-        const stray = changedByJson(object[key]);
-        if (stray) {
-          const name = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-          return { value: stray.value, at: `${name}${stray.at}` };
-        }
-      }
-      return undefined;
-    }
-    default:
-      return { value, at: "" };
-  }
-}
-
-/** What `value` is, for a message: `a Map`, `a function`, `undefined`, `the number NaN`. */
-function kind(value: unknown): string {
-  switch (typeof value) {
-    case "undefined":
-      return "undefined";
-    case "number":
-      return `the number ${value}`;
-    case "object": {
-      const name = (value as object).constructor?.name;
-      return name ? `a ${name}` : "an object";
-    }
-    default:
-      return `a ${typeof value}`;
-  }
-}
-
-function message(err: unknown): string {
-  return err instanceof globalThis.Error ? err.message : String(err);
 }
 
 let lenientFirst = false;
@@ -476,66 +417,4 @@ export class Codec {
     const value = pylibmcSerializer.deserialize(bytes, flags);
     return value === bytes ? owned(bytes) : value;
   }
-}
-
-interface NodeZlib {
-  deflateSync(bytes: Uint8Array, options: { level: number }): Uint8Array;
-}
-
-let zlib: Promise<NodeZlib | undefined> | undefined;
-
-function nodeZlib(): Promise<NodeZlib | undefined> {
-  // Only node:zlib takes a compression level; where it is missing,
-  // CompressionStream does zlib's default level.
-  zlib ??= import("node:zlib").then(
-    (module) => module as unknown as NodeZlib,
-    () => undefined,
-  );
-  return zlib;
-}
-
-async function deflate(bytes: Uint8Array, level: number): Promise<Uint8Array> {
-  if (level !== -1) {
-    const module = await nodeZlib();
-    if (!module) {
-      throw new NotSupportedError(
-        "a compression level needs node:zlib, which this runtime lacks; leave level unset",
-      );
-    }
-    const out = module.deflateSync(bytes, { level });
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  }
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
-    .pipeThrough(new CompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-async function inflate(bytes: Uint8Array, limit: number): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
-    .pipeThrough(new DecompressionStream("deflate"));
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      size += chunk.length;
-      if (size > limit) {
-        throw new UnreadableValue(
-          `compressed value inflates to more than ${limit} bytes`,
-        );
-      }
-      chunks.push(chunk);
-    }
-  } catch (cause) {
-    if (cause instanceof UnreadableValue) throw cause;
-    throw new UnreadableValue(`could not decompress value: ${message(cause)}`, {
-      cause,
-    });
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
