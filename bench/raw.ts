@@ -2,7 +2,7 @@
  * The ceiling on Deno: a bare `Deno.connect` socket that writes
  * pre-encoded commands and counts the bytes of the replies, with no
  * parsing and no values, in the same pattern as the client scenarios
- * (raw_node.mjs is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
+ * (raw_bun.ts is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
  *
  * Usage: raw.ts SERVER SCENARIO SECONDS
  */

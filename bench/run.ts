@@ -78,7 +78,7 @@ const runners: Runner[] = [
   {
     name: "bare socket (ceiling)",
     runtime: "Bun",
-    command: (s, c) => ["bun", here("raw_node.mjs"), s, c, seconds],
+    command: (s, c) => ["bun", here("raw_bun.ts"), s, c, seconds],
   },
 ];
 

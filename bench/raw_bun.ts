@@ -1,0 +1,77 @@
+/**
+ * The ceiling on Bun: a bare `node:net` socket that writes pre-encoded
+ * commands and counts the bytes of the replies, with no parsing, in the
+ * same pattern as the client scenarios (raw.ts is Deno's). Each reply is
+ * waited for by its exact length. Prints `{ "ops": N, "rssMiB": M }`.
+ *
+ * Usage: bun raw_bun.ts SERVER SCENARIO SECONDS
+ */
+import { connect } from "node:net";
+import process from "node:process";
+import { bigRequests, KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
+
+const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
+const [host, port] = server.split(":");
+const socket = connect(Number(port), host);
+socket.setNoDelay(true);
+await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+
+let received = 0;
+let expected = 0;
+let waiting: { until: number; resolve: () => void } | undefined;
+socket.on("data", (chunk: Uint8Array) => {
+  received += chunk.length;
+  if (waiting && received >= waiting.until) {
+    const { resolve } = waiting;
+    waiting = undefined;
+    resolve();
+  }
+});
+
+/** Writes `bytes` and waits for `replyLength` more bytes. */
+function exchange(bytes: Uint8Array, replyLength: number): Promise<void> {
+  expected += replyLength;
+  const until = expected;
+  socket.write(bytes);
+  return new Promise((resolve) => {
+    if (received >= until) return resolve();
+    waiting = { until, resolve };
+  });
+}
+
+const encode = (text: string) => new TextEncoder().encode(text);
+// The small keys hold SMALL as text (flags 16), written before each run.
+const hit = (key: string) => `VALUE ${key} 16 100\r\n`.length + SMALL.length + 2;
+const big = bigRequests(scenario);
+const rounds = Array.from({ length: 10 }, (_, r) => {
+  const slice = KEYS.slice(r * 100, r * 100 + 100);
+  const length = slice.reduce((n, key) => n + hit(key), 0);
+  return scenario === "inflight"
+    ? { bytes: encode(slice.map((key) => `get ${key}\r\n`).join("")), length: length + 500 }
+    : { bytes: encode(`get ${slice.join(" ")}\r\n`), length: length + 5 };
+});
+let i = 0;
+
+async function work(): Promise<number> {
+  if (big) {
+    await exchange(big.set, big.stored);
+    await exchange(big.get, big.value);
+    return 2;
+  }
+  if (scenario === "sequential") {
+    const key = KEYS[i++ % KEYS.length];
+    await exchange(encode(`set ${key} 0 0 100\r\n${SMALL}\r\n`), "STORED\r\n".length);
+    await exchange(
+      encode(`get ${key}\r\n`),
+      `VALUE ${key} 0 100\r\n`.length + SMALL.length + "\r\nEND\r\n".length,
+    );
+    return 2;
+  }
+  const round = rounds[i++ % rounds.length];
+  await exchange(round.bytes, round.length);
+  return 100;
+}
+
+const ops = await measure(Number(seconds), work);
+socket.destroy();
+console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));
