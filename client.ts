@@ -117,7 +117,13 @@ export class Client {
       parts.maxValueSize,
       parts.ttl,
     );
-    this.#cache = new CacheAside(parts.router, parts.keys, parts.reader, this.#writer);
+    this.#cache = new CacheAside(
+      parts.router,
+      parts.keys,
+      parts.reader,
+      this.#writer,
+      this.#options.onCommand,
+    );
     this.#keys = parts.keys;
     this.#replicated = parts.replicated;
     this.#batchGets = parts.batchGets;

@@ -11,7 +11,7 @@
  * @module
  */
 import { errorFor } from "../errors.ts";
-import { type CallOptions, sleep } from "../cluster/call.ts";
+import { type CallOptions, type CommandEvent, sleep } from "../cluster/call.ts";
 import type { Router } from "../cluster/router.ts";
 import type { Item } from "../protocol/reply.ts";
 import { Status } from "../protocol/status.ts";
@@ -65,12 +65,24 @@ export class CacheAside {
   /** This process's getOrSet calls in flight, by key: concurrent callers share one. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
 
-  /** Makes the helper for one client. */
-  constructor(router: Router, keys: KeyEncoder, reader: Reader, writer: Writer) {
+  readonly #observer: ((event: CommandEvent) => void) | undefined;
+
+  /**
+   * Makes the helper for one client; `observer` (the `onCommand` option) is
+   * told of a recompute behind a served value that failed.
+   */
+  constructor(
+    router: Router,
+    keys: KeyEncoder,
+    reader: Reader,
+    writer: Writer,
+    observer?: (event: CommandEvent) => void,
+  ) {
     this.#router = router;
     this.#keys = keys;
     this.#reader = reader;
     this.#writer = writer;
+    this.#observer = observer;
   }
 
   /** `Client.getOrSet`. */
@@ -142,11 +154,37 @@ export class CacheAside {
         const value = await this.#reader.decode(item, "getOrSet", key);
         if (value === MISS) return await this.#compute(key, loader, store, async () => {});
         // Won early (recacheBefore): serve this value, compute the next behind it.
-        if (won) void this.#compute(key, loader, store, async () => {}).catch(() => {});
+        if (won) this.#behind(key, k, loader, store);
         return value as T;
       }
       await this.#pause(wait, deadline, options, key);
     }
+  }
+
+  /**
+   * Computes the next value of `key` while the current one is served; a
+   * failure leaves the current one until it expires, and goes to onCommand.
+   */
+  #behind<T>(
+    key: string,
+    k: Uint8Array,
+    loader: (key: string) => T | Promise<T>,
+    store: StoreOptions,
+  ): void {
+    const started = performance.now();
+    this.#compute(key, loader, store, async () => {}).catch((error) => {
+      try {
+        this.#observer?.({
+          operation: "getOrSet",
+          key,
+          server: this.#router.cluster.names[this.#router.cluster.indexFor(k)] ?? "",
+          duration: performance.now() - started,
+          error,
+        });
+      } catch (err) {
+        console.error("onCommand observer threw:", err);
+      }
+    });
   }
 
   /** One claiming read of `key`. */

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { Client, Timeout } from "../mod.ts";
+import { Client, type CommandEvent, Timeout } from "../mod.ts";
 import { type Memcached, startMemcached } from "./memcached.ts";
 import { suite } from "./tools.ts";
 
@@ -176,6 +176,22 @@ suite("getOrSet", ["memcached"], () => {
       assert.equal(await c.getOrSet(k, loader, options), "new");
       assert.equal(runs, 1);
     });
+  });
+
+  test("a recompute behind a served value that fails reaches onCommand", async () => {
+    const events: CommandEvent[] = [];
+    await using client = new Client(server.server, {
+      protocol: "meta",
+      onCommand: (e) => events.push(e),
+    });
+    const k = key("behindfails");
+    await client.set(k, "old", { ttl: 10 });
+    const failing = () => Promise.reject(new Error("database down"));
+    assert.equal(await client.getOrSet(k, failing, { ttl: 100, recacheBefore: 50 }), "old");
+    for (let i = 0; i < 20 && !events.some((e) => e.error); i++) await delay(10);
+    const failed = events.find((e) => e.operation === "getOrSet" && e.error);
+    assert.match(String(failed?.error), /database down/);
+    assert.equal(await client.get(k), "old");
   });
 
   describe("invalidate over text", () => {
