@@ -104,9 +104,12 @@ export class Client {
     return this.#servers;
   }
 
-  /** Builds every part for `servers` and puts them in place; the entries, as given. */
-  #install(servers: string | readonly string[]): readonly string[] {
-    const parts = assemble(servers, this.#options);
+  /**
+   * Builds every part for `servers` and puts them in place; the entries, as
+   * given. Servers the `previous` cluster has too keep their connections.
+   */
+  #install(servers: string | readonly string[], previous?: Cluster): readonly string[] {
+    const parts = assemble(servers, this.#options, previous);
     this.#cluster = parts.cluster;
     this.#router = parts.router;
     this.#reader = parts.reader;
@@ -133,9 +136,10 @@ export class Client {
   /**
    * Replaces the servers. Keys are placed from then on as libmemcached
    * places them with the new list (a pylibmc client made with it puts
-   * every key on the same server). Calls already in flight finish on the
-   * old connections, which close once they are done. Bad entries throw, as
-   * in the constructor, and change nothing.
+   * every key on the same server). Servers in both lists keep their
+   * connections; calls in flight to removed servers finish on theirs, which
+   * close once they are done. Bad entries throw, as in the constructor, and
+   * change nothing.
    *
    * @example
    * ```ts ignore
@@ -147,7 +151,7 @@ export class Client {
       throw new ConnectionError("the client is closed", { operation: "setServers" });
     }
     const old = this.#cluster;
-    this.#servers = this.#install(servers);
+    this.#servers = this.#install(servers, old);
     this.#retire(old);
   }
 

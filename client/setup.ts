@@ -64,9 +64,14 @@ export interface Parts {
 /**
  * The parts of a client for `servers` with `options`, every option checked
  * first: unknown names are InvalidArguments, a malformed server entry
- * InvalidHostProtocolError, an empty list NoServers.
+ * InvalidHostProtocolError, an empty list NoServers. Servers that
+ * `previous` (the cluster being replaced) has too keep their connections.
  */
-export function assemble(servers: string | readonly string[], options: ClientOptions): Parts {
+export function assemble(
+  servers: string | readonly string[],
+  options: ClientOptions,
+  previous?: Cluster,
+): Parts {
   checkNames(options, CLIENT_OPTIONS, "Client");
   const list = typeof servers === "string" ? [servers] : [...servers];
   if (list.length === 0) throw new NoServers("empty server list");
@@ -111,7 +116,7 @@ export function assemble(servers: string | readonly string[], options: ClientOpt
     hello: credentials && authentication(credentials, protocol === "binary"),
     tls: checkTls(options.tls),
     perRequest: runtime === "workers",
-  });
+  }, previous);
   const replicated = behaviors.replicas > 0;
   const ttl = integer(options.ttl, "ttl", 0, MAX_TTL, 0);
   const batchGets = options.batchGets ?? true;

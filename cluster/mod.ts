@@ -46,8 +46,20 @@ export class Cluster {
   #ring: Ring;
   #closed = false;
 
-  /** Makes the cluster; nothing is opened until the first request. */
-  constructor(servers: readonly Server[], behaviors: Resolved, options: ConnectionPoolOptions) {
+  /** Servers whose pools were handed to the cluster that replaced this one. */
+  readonly #handedOver = new Set<number>();
+
+  /**
+   * Makes the cluster; nothing is opened until the first request. With
+   * `previous` (the cluster it replaces), a server both have keeps its
+   * connections.
+   */
+  constructor(
+    servers: readonly Server[],
+    behaviors: Resolved,
+    options: ConnectionPoolOptions,
+    previous?: Cluster,
+  ) {
     this.#servers = servers;
     this.#behaviors = behaviors;
     this.#hash = hashes[behaviors.hash];
@@ -58,13 +70,15 @@ export class Cluster {
       (index) => this.#probe(index),
       () => this.#ring = this.#build(),
     );
-    this.#pools = servers.map((server, index) =>
-      new ConnectionPool(server, {
-        ...options,
-        onFailure: (err) => this.#health.failed(index, err),
+    this.#pools = servers.map((server, index) => {
+      const told = {
+        onFailure: (err: MemcachedError) => this.#health.failed(index, err),
         onAnswered: () => this.#health.answered(index),
-      })
-    );
+      };
+      const kept = previous && previous.#handOver(server);
+      kept?.rebind(told);
+      return kept ?? new ConnectionPool(server, { ...options, ...told });
+    });
     const emit = options.binary ? encodeMetaAsBinary : encodeMeta;
     this.#probeSpec = {
       encode: (w) => emit(w, "mn", undefined, []),
@@ -160,16 +174,33 @@ export class Cluster {
     return this.#health.snapshot();
   }
 
-  /** Closes every connection and stops probing. */
-  /** Whether any request waits on one of its connections. */
+  /** Whether any request waits on one of its own connections. */
   get busy(): boolean {
-    return this.#pools.some((pool) => pool.busy);
+    return this.#pools.some((pool, index) => !this.#handedOver.has(index) && pool.busy);
   }
 
+  /**
+   * The pool of `server`, if this cluster has one for the same address,
+   * handed to the cluster that replaces this one: no longer this one's to
+   * close.
+   */
+  #handOver(server: Server): ConnectionPool | undefined {
+    const index = this.#servers.findIndex((mine) =>
+      addressName(mine) === addressName(server) &&
+      (mine.kind === "tcp" && mine.tls) === (server.kind === "tcp" && server.tls)
+    );
+    if (index < 0 || this.#handedOver.has(index)) return undefined;
+    this.#handedOver.add(index);
+    return this.#pools[index];
+  }
+
+  /** Closes every connection of its own and stops probing. */
   close(): void {
     this.#closed = true;
     this.#health.close();
-    for (const pool of this.#pools) pool.close();
+    this.#pools.forEach((pool, index) => {
+      if (!this.#handedOver.has(index)) pool.close();
+    });
   }
 
   /**

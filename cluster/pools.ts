@@ -37,11 +37,27 @@ export class ConnectionPool {
   #sweeper?: ReturnType<typeof setTimeout>;
   #closed = false;
 
+  /** Who is told of failures and answers: the cluster the pool serves now. */
+  #told: Pick<ConnectionOptions, "onFailure" | "onAnswered">;
+
   /** Makes a pool; no connection is opened until the first request. */
   constructor(address: Address, options: ConnectionPoolOptions) {
     this.#address = address;
-    this.#options = options;
+    this.#told = options;
+    this.#options = {
+      ...options,
+      onFailure: (err) => this.#told.onFailure?.(err),
+      onAnswered: () => this.#told.onAnswered?.(),
+    };
     this.server = addressName(address);
+  }
+
+  /**
+   * Tells failures and answers to `told` from now on, its open connections'
+   * included: the pool has moved to the cluster that replaced its own.
+   */
+  rebind(told: Pick<ConnectionOptions, "onFailure" | "onAnswered">): void {
+    this.#told = told;
   }
 
   /** How many connections are open or opening. */

@@ -99,6 +99,20 @@ suite("the server list follows the cluster", ["memcached", "pylibmc"], () => {
     assert.equal(await client.get("inflight"), undefined, "now read from the new server");
   });
 
+  test("servers in both lists keep their connections", async () => {
+    await using client = new Client([names[0], names[1]]);
+    await client.setMulti({ a: 1, b: 2, c: 3, d: 4, e: 5 });
+    const opened = async () =>
+      Number(/total_connections (\d+)/.exec(await raw(names[0], "stats\r\n"))![1]);
+    const before = await opened();
+    client.setServers([names[0], names[2]]);
+    for (let i = 0; i < 20; i++) await client.get(`kept:${i}`);
+    await delay(300);
+    for (let i = 0; i < 20; i++) await client.get(`kept:${i}`);
+    // Only the stats connections of this test were opened on the kept server.
+    assert.equal(await opened(), before + 1);
+  });
+
   test("a bad list throws and changes nothing", async () => {
     await using client = new Client([names[0]]);
     assert.throws(() => client.setServers([]));
