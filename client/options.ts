@@ -163,7 +163,8 @@ export interface SetOptions extends StoreOptions {
    * request is written, whether or not the item gets stored. A failure the
    * server reports later goes to `onCommand` (and counts in `health()` when
    * it is the server's). Quiet meta (`q`) or binary commands; over text the
-   * command is sent as usual and only its answer is not waited for.
+   * command is sent as usual (memcached's `noreply` would swallow failures
+   * too) and only its answer is not waited for.
    */
   noreply?: boolean;
 }

@@ -170,8 +170,8 @@ export class Router {
         timeout -= Date.now() - begun;
       }
       const wire = this.#wires[dialect];
-      // Text has no quiet writes (its noreply still sends error lines, which
-      // would put a pipelined stream out of step): the write goes as it is.
+      // Text has no quiet write that still reports a failure (with noreply
+      // memcached answers nothing, errors included): the write goes as it is.
       const sent = dialect === "text" && request.kind === "batch" && request.quiet &&
           request.requests.length === 1
         ? request.requests[0]
