@@ -170,13 +170,7 @@ export class Router {
         timeout -= Date.now() - begun;
       }
       const wire = this.#wires[dialect];
-      // Text has no quiet write that still reports a failure (with noreply
-      // memcached answers nothing, errors included): the write goes as it is.
-      const sent = dialect === "text" && request.kind === "batch" && request.quiet &&
-          request.requests.length === 1
-        ? request.requests[0]
-        : request;
-      const refusal = wire.refuses(sent) ??
+      const refusal = wire.refuses(request) ??
         (this.#binaryKeys && dialect === "text" && KEYED.has(request.kind)
           ? "binaryKeys needs a server that speaks the meta protocol"
           : undefined);
@@ -187,12 +181,12 @@ export class Router {
           server: this.cluster.names[at],
         });
       }
-      const count = wire.opaques(sent);
+      const count = wire.opaques(request);
       const opaque = count === 0 ? 0 : this.opaque(count);
-      const expect = wire.expect(sent);
+      const expect = wire.expect(request);
       // Built once per send, every field present, so every request has one shape.
       const reply = await this.cluster.request(at, {
-        encode: (w) => wire.encode(w, sent, opaque),
+        encode: (w) => wire.encode(w, request, opaque),
         expect,
         operation,
         key,
@@ -200,11 +194,11 @@ export class Router {
         signal,
         refusable: REFUSABLE.has(operation),
         alone: operation === "listKeys",
-        keys: expect === "values" ? (sent as Retrieve).keys : undefined,
+        keys: expect === "values" ? (request as Retrieve).keys : undefined,
         opaque: expect === "meta" ? String(opaque) : undefined,
         written,
       });
-      const answer = wire.read(reply, sent, opaque);
+      const answer = wire.read(reply, request, opaque);
       return handle(
         answer,
         () =>

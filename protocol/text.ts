@@ -140,17 +140,30 @@ export function metaOnly(request: Request): string | undefined {
 }
 
 /**
+ * What the text protocol sends for `request`: a quiet batch of one write
+ * goes as that write. Text has no quiet write that still reports a failure
+ * (with `noreply` memcached answers nothing, errors included), so the
+ * caller only does not wait for the answer.
+ */
+function carried(request: Request): Request {
+  return request.kind === "batch" && request.quiet && request.requests.length === 1
+    ? request.requests[0]
+    : request;
+}
+
+/**
  * The text protocol's side of the wire contract. Its replies already say
  * what every answer says, so a reply is its own answer.
  */
 export const textWire: Wire = {
   refuses(request) {
-    if (request.kind === "batch") return "a quiet batch needs the meta protocol";
-    return metaOnly(request);
+    const one = carried(request);
+    if (one.kind === "batch") return "a quiet batch needs the meta protocol";
+    return metaOnly(one);
   },
   opaques: () => 0,
   expect(request) {
-    switch (request.kind) {
+    switch (carried(request).kind) {
       case "retrieve":
         return "values";
       case "stats":
@@ -161,7 +174,8 @@ export const textWire: Wire = {
         return "line";
     }
   },
-  encode(w, request) {
+  encode(w, batchOrOne) {
+    const request = carried(batchOrOne);
     switch (request.kind) {
       case "retrieve":
         if (request.ttl !== undefined) return encodeGat(w, request.ttl, request.keys);
