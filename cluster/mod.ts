@@ -185,11 +185,12 @@ export class Cluster {
    * close.
    */
   #handOver(server: Server): ConnectionPool | undefined {
-    const index = this.#servers.findIndex((mine) =>
-      addressName(mine) === addressName(server) &&
-      (mine.kind === "tcp" && mine.tls) === (server.kind === "tcp" && server.tls)
-    );
-    if (index < 0 || this.#handedOver.has(index)) return undefined;
+    const index = this.names.indexOf(addressName(server));
+    const mine = this.#servers[index];
+    if (
+      index < 0 || this.#handedOver.has(index) ||
+      (mine.kind === "tcp" && mine.tls) !== (server.kind === "tcp" && server.tls)
+    ) return undefined;
     this.#handedOver.add(index);
     return this.#pools[index];
   }
