@@ -117,9 +117,7 @@ export class CacheAside {
       expiresAt: options?.expiresAt,
     };
     const deadline = Date.now() + (options?.timeout ?? this.#router.timeout);
-    const index = this.#router.cluster.indexFor(k);
-    const dialect = index < 0 ? "meta" : await this.#router.dialect(index);
-    return dialect === "meta"
+    return await this.#speaksMeta(k)
       ? await this.#claiming(key, k, loader, options, store, { ttl: lockTtl, recache }, deadline)
       : await this.#locking(key, loader, options, store, lockTtl, deadline);
   }
@@ -293,14 +291,21 @@ export class CacheAside {
     await sleep(Math.min(wait, left), options?.signal);
   }
 
+  /**
+   * Whether the server of `k` speaks meta. With no server for it, the meta
+   * path is taken and fails as any call does (NoServers).
+   */
+  async #speaksMeta(k: Uint8Array): Promise<boolean> {
+    const index = this.#router.cluster.indexFor(k);
+    return index < 0 || await this.#router.dialect(index) === "meta";
+  }
+
   /** `Client.invalidate`. */
   async invalidate(key: string, options?: InvalidateOptions): Promise<boolean> {
     checkNames(options, INVALIDATE, "invalidate");
     const k = this.#keys.key(key, "invalidate");
     const stale = expiry(options?.staleTtl ?? 30, "staleTtl");
-    const index = this.#router.cluster.indexFor(k);
-    const dialect = index < 0 ? "meta" : await this.#router.dialect(index);
-    if (dialect !== "meta") return await this.#writer.remove(key, options);
+    if (!await this.#speaksMeta(k)) return await this.#writer.remove(key, options);
     return await this.#router.run("invalidate", key, options, k, "write", {
       kind: "remove",
       key: k,
