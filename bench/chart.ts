@@ -20,7 +20,16 @@ export interface Group {
   bars: Bar[];
 }
 
-const COLORS = ["#2563eb", "#60a5fa", "#f59e0b", "#10b981", "#9ca3af", "#a78bfa", "#f472b6"];
+const COLORS = [
+  "#2563eb",
+  "#60a5fa",
+  "#f59e0b",
+  "#10b981",
+  "#9ca3af",
+  "#a78bfa",
+  "#f472b6",
+  "#be185d",
+];
 
 function escape(text: string): string {
   return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -4,12 +4,26 @@
  * parsing and no values, in the same pattern as the client scenarios
  * (raw_bun.ts is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
  *
- * Usage: raw.ts SERVER SCENARIO SECONDS
+ * With `text`, for scenarios 4 and 5 only, the value is a string, as the
+ * clients' is: each set encodes it into the request (`encodeInto`, into
+ * memory kept from one set to the next) and each get decodes the value it
+ * reads into a string. That is the least a client that takes and returns
+ * strings must do, so it is the ceiling for such a client.
+ *
+ * Usage: raw.ts SERVER SCENARIO SECONDS [text]
  */
 import process from "node:process";
-import { bigRequests, KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
+import {
+  bigRequests,
+  KEYS,
+  measure,
+  peakRssMiB,
+  runnerArgs,
+  SMALL,
+  textRequests,
+} from "./scenarios.ts";
 
-const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
+const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
 const [hostname, port] = server.split(":");
 const conn = await Deno.connect({ hostname, port: Number(port) });
 conn.setNoDelay(true);
@@ -74,9 +88,42 @@ async function discard(count: number): Promise<void> {
   }
 }
 
+/** Reads exactly `count` bytes into `into`. */
+async function readInto(into: Uint8Array, count: number): Promise<void> {
+  for (let at = 0; at < count;) {
+    const n = await conn.read(into.subarray(at, count));
+    if (n === null) throw new Error("closed");
+    at += n;
+  }
+}
+
 const big = bigRequests(scenario);
+if (text && !big) {
+  // Only the large values are measured as text.
+  console.log(JSON.stringify({ ops: null, rssMiB: null }));
+  Deno.exit(0);
+}
+
+/** For `text`: the value, the set request it is encoded into, and where the get's reply is read. */
+const strings = text ? textRequests(scenario) : undefined;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+/** The last value read as text, checked at the end so that reading it is not skipped. */
+let lastRead = "";
+
 let i = 0;
 async function work(): Promise<number> {
+  if (strings) {
+    const { value, set, at, reply } = strings;
+    encoder.encodeInto(value, set.subarray(at, at + value.length));
+    await conn.write(set);
+    await discard(big!.stored);
+    await conn.write(big!.get);
+    await readInto(reply, reply.length);
+    const end = reply.length - "\r\nEND\r\n".length;
+    lastRead = decoder.decode(reply.subarray(end - value.length, end));
+    return 2;
+  }
   if (big) {
     await conn.write(big.set);
     await discard(big.stored);
@@ -97,6 +144,7 @@ async function work(): Promise<number> {
   return 100;
 }
 
-const ops = await measure(Number(seconds), work);
+const ops = await measure(seconds, work);
 conn.close();
+if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -3,14 +3,30 @@
  * commands and counts the bytes of the replies, with no parsing, in the
  * same pattern as the client scenarios (raw.ts is Deno's). Each reply is
  * waited for by its exact length. Prints `{ "ops": N, "rssMiB": M }`.
+ * With `text`, for scenarios 4 and 5, the value is a string, encoded into
+ * each set and decoded from each get, as raw.ts does with `text`.
  *
- * Usage: bun raw_bun.ts SERVER SCENARIO SECONDS
+ * Usage: bun raw_bun.ts SERVER SCENARIO SECONDS [text]
  */
 import { connect } from "node:net";
 import process from "node:process";
-import { bigRequests, KEYS, measure, peakRssMiB, type Scenario, SMALL } from "./scenarios.ts";
+import {
+  bigRequests,
+  KEYS,
+  measure,
+  peakRssMiB,
+  runnerArgs,
+  SMALL,
+  textRequests,
+} from "./scenarios.ts";
 
-const [server, scenario, seconds] = process.argv.slice(2) as [string, Scenario, string];
+const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
+const big = bigRequests(scenario);
+if (text && !big) {
+  // Only the large values are measured as text.
+  console.log(JSON.stringify({ ops: null, rssMiB: null }));
+  process.exit(0);
+}
 const [host, port] = server.split(":");
 const socket = connect(Number(port), host);
 socket.setNoDelay(true);
@@ -19,7 +35,10 @@ await new Promise((resolve, reject) => socket.once("connect", resolve).once("err
 let received = 0;
 let expected = 0;
 let waiting: { until: number; resolve: () => void } | undefined;
+/** For `text`: where the get's reply is copied, and how many bytes had arrived before it. */
+let collect: { into: Uint8Array; from: number } | undefined;
 socket.on("data", (chunk: Uint8Array) => {
+  if (collect) collect.into.set(chunk, received - collect.from);
   received += chunk.length;
   if (waiting && received >= waiting.until) {
     const { resolve } = waiting;
@@ -42,7 +61,12 @@ function exchange(bytes: Uint8Array, replyLength: number): Promise<void> {
 const encode = (text: string) => new TextEncoder().encode(text);
 // The small keys hold SMALL as text (flags 16), written before each run.
 const hit = (key: string) => `VALUE ${key} 16 100\r\n`.length + SMALL.length + 2;
-const big = bigRequests(scenario);
+/** For `text`: the value, the set request it is encoded into, and where the get's reply is read. */
+const strings = text ? textRequests(scenario) : undefined;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+/** The last value read as text, checked at the end so that reading it is not skipped. */
+let lastRead = "";
 const rounds = Array.from({ length: 10 }, (_, r) => {
   const slice = KEYS.slice(r * 100, r * 100 + 100);
   const length = slice.reduce((n, key) => n + hit(key), 0);
@@ -53,6 +77,17 @@ const rounds = Array.from({ length: 10 }, (_, r) => {
 let i = 0;
 
 async function work(): Promise<number> {
+  if (strings) {
+    const { value, set, at, reply } = strings;
+    encoder.encodeInto(value, set.subarray(at, at + value.length));
+    await exchange(set, big!.stored);
+    collect = { into: reply, from: received };
+    await exchange(big!.get, big!.value);
+    collect = undefined;
+    const end = reply.length - "\r\nEND\r\n".length;
+    lastRead = decoder.decode(reply.subarray(end - value.length, end));
+    return 2;
+  }
   if (big) {
     await exchange(big.set, big.stored);
     await exchange(big.get, big.value);
@@ -72,6 +107,7 @@ async function work(): Promise<number> {
   return 100;
 }
 
-const ops = await measure(Number(seconds), work);
+const ops = await measure(seconds, work);
 socket.destroy();
+if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

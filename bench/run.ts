@@ -1,6 +1,7 @@
 /**
  * `deno task bench`: this client on Deno and Bun, memjs, memcached and
- * memcache-client on Node and Bun, pylibmc, and a bare socket, side by side
+ * memcache-client on Node and Bun, pylibmc, and bare sockets (writing pre-encoded
+ * bytes; and, for the large values, a string each way), side by side
  * against one memcached (`-t 2`) started here, the runners interleaved.
  * Prints one table of medians over 3 rounds, each as a ratio to this client
  * on Deno. `--quick` runs one short round; `--against DIR` adds this client
@@ -79,6 +80,18 @@ const runners: Runner[] = [
     name: "bare socket (ceiling)",
     runtime: "Bun",
     command: (s, c) => ["bun", here("raw_bun.ts"), s, c, seconds],
+  },
+  // Scenarios 4 and 5 only: the value as a string, encoded into each set and
+  // decoded from each get, the ceiling for a client that takes and returns text.
+  {
+    name: "bare socket, strings",
+    runtime: "Deno",
+    command: (s, c) => ["deno", "run", "-A", here("raw.ts"), s, c, seconds, "text"],
+  },
+  {
+    name: "bare socket, strings",
+    runtime: "Bun",
+    command: (s, c) => ["bun", here("raw_bun.ts"), s, c, seconds, "text"],
   },
 ];
 
@@ -207,6 +220,10 @@ try {
         label: "bare socket, Bun",
         ratio: ratio(result(find("bare socket (ceiling)", "Bun"), scenario)),
       },
+      ...["Deno", "Bun"].map((runtime) => ({
+        label: `bare socket, strings, ${runtime}`,
+        ratio: ratio(result(find("bare socket, strings", runtime), scenario)),
+      })).filter((bar) => bar.ratio !== undefined),
     ];
     return {
       title: `${title}${best ? ` (best peer: ${best.r.name} on ${best.r.runtime})` : ""}`,

@@ -18,6 +18,22 @@ export const SCENARIOS: [Scenario, string][] = [
   ["1m", "5: set+get 1 MiB (ops/s)"],
 ];
 
+/**
+ * A runner's command line: `SERVER SCENARIO SECONDS`, then `text` for the
+ * bare sockets' text mode (see {@linkcode textRequests}).
+ */
+export function runnerArgs(
+  argv: string[],
+): { server: string; scenario: Scenario; seconds: number; text: boolean } {
+  const [server, scenario, seconds, text] = argv;
+  return {
+    server,
+    scenario: scenario as Scenario,
+    seconds: Number(seconds),
+    text: text === "text",
+  };
+}
+
 /** The keys every runner reads: `bench:0` … `bench:999`, each holding 100 bytes. */
 export const KEYS: string[] = Array.from({ length: 1000 }, (_, i) => `bench:${i}`);
 
@@ -50,12 +66,12 @@ export function peakRssMiB(): number {
 /**
  * For the bare sockets of scenarios 4 and 5: the set and the get of the
  * large value, pre-encoded, and the exact length of each reply, so that
- * they are read and discarded without being searched. `undefined` for the
- * other scenarios.
+ * they are read and discarded without being searched, and the value's size.
+ * `undefined` for the other scenarios.
  */
 export function bigRequests(
   scenario: Scenario,
-): { set: Uint8Array; stored: number; get: Uint8Array; value: number } | undefined {
+): { set: Uint8Array; stored: number; get: Uint8Array; value: number; size: number } | undefined {
   const size = scenario === "64k" ? 64 * 1024 : scenario === "1m" ? ONE_MIB : 0;
   if (size === 0) return undefined;
   const encode = (text: string) => new TextEncoder().encode(text);
@@ -65,5 +81,25 @@ export function bigRequests(
     stored: "STORED\r\n".length,
     get: encode(`get ${key}\r\n`),
     value: `VALUE ${key} 0 ${size}\r\n`.length + size + "\r\nEND\r\n".length,
+    size,
   };
+}
+
+/**
+ * For the bare sockets' `text` mode in scenarios 4 and 5: the value as a
+ * string, the set request it is encoded into each time (`at` is where the
+ * value goes), and memory for the get's reply, all kept from one exchange
+ * to the next. `undefined` for the other scenarios.
+ */
+export function textRequests(
+  scenario: Scenario,
+): { value: string; set: Uint8Array; at: number; reply: Uint8Array } | undefined {
+  const big = bigRequests(scenario);
+  if (!big) return undefined;
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const head = encode(`set bench:big 0 0 ${big.size}\r\n`);
+  const set = new Uint8Array(head.length + big.size + 2);
+  set.set(head);
+  set.set(encode("\r\n"), head.length + big.size);
+  return { value: "x".repeat(big.size), set, at: head.length, reply: new Uint8Array(big.value) };
 }
