@@ -4,11 +4,13 @@
  * parsing and no values, in the same pattern as the client scenarios
  * (raw_bun.ts is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
  *
- * With `text`, for scenarios 4 and 5 only, the value is a string, as the
- * clients' is: each set encodes it into the request (`encodeInto`, into
- * memory kept from one set to the next) and each get decodes the value it
- * reads into a string. That is the least a client that takes and returns
- * strings must do, so it is the ceiling for such a client.
+ * With `text` (scenarios 3, 4 and 5 only), values are strings, as the
+ * clients' are: in 4 and 5 each set encodes the value into the request
+ * (`encodeInto`, into memory kept from one set to the next) and each get
+ * decodes the value it reads into a string; in 3 each reply is read whole
+ * and its values become a Map of strings (see `valuesOf`). That is the least
+ * a client that takes and returns strings must do, so it is the ceiling for
+ * such a client.
  *
  * Usage: raw.ts SERVER SCENARIO SECONDS [text]
  */
@@ -17,10 +19,12 @@ import {
   bigRequests,
   KEYS,
   measure,
+  MULTI_ROUNDS,
   peakRssMiB,
   runnerArgs,
   SMALL,
   textRequests,
+  valuesOf,
 } from "./scenarios.ts";
 
 const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
@@ -98,8 +102,8 @@ async function readInto(into: Uint8Array, count: number): Promise<void> {
 }
 
 const big = bigRequests(scenario);
-if (text && !big) {
-  // Only the large values are measured as text.
+if (text && !big && scenario !== "multi") {
+  // Only the large values and the multi-key gets are measured as text.
   console.log(JSON.stringify({ ops: null, rssMiB: null }));
   Deno.exit(0);
 }
@@ -110,9 +114,19 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** The last value read as text, checked at the end so that reading it is not skipped. */
 let lastRead = "";
+/** For `text` in scenario 3: where each reply is read, and the last one's values. */
+const multiReply = new Uint8Array(64 * 1024);
+let lastMap = new Map<string, string>();
 
 let i = 0;
 async function work(): Promise<number> {
+  if (text && scenario === "multi") {
+    const round = MULTI_ROUNDS[i++ % MULTI_ROUNDS.length];
+    await conn.write(round.bytes);
+    await readInto(multiReply, round.length);
+    lastMap = valuesOf(multiReply.subarray(0, round.length), round.keys);
+    return 100;
+  }
   if (strings) {
     const { value, set, at, reply } = strings;
     encoder.encodeInto(value, set.subarray(at, at + value.length));
@@ -147,4 +161,5 @@ async function work(): Promise<number> {
 const ops = await measure(seconds, work);
 conn.close();
 if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
+if (text && scenario === "multi" && lastMap.size !== 100) throw new Error("values went missing");
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -3,8 +3,8 @@
  * commands and counts the bytes of the replies, with no parsing, in the
  * same pattern as the client scenarios (raw.ts is Deno's). Each reply is
  * waited for by its exact length. Prints `{ "ops": N, "rssMiB": M }`.
- * With `text`, for scenarios 4 and 5, the value is a string, encoded into
- * each set and decoded from each get, as raw.ts does with `text`.
+ * With `text` (scenarios 3, 4 and 5 only), values are strings, encoded
+ * and read as raw.ts does with `text`.
  *
  * Usage: bun raw_bun.ts SERVER SCENARIO SECONDS [text]
  */
@@ -14,16 +14,18 @@ import {
   bigRequests,
   KEYS,
   measure,
+  MULTI_ROUNDS,
   peakRssMiB,
   runnerArgs,
   SMALL,
   textRequests,
+  valuesOf,
 } from "./scenarios.ts";
 
 const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
 const big = bigRequests(scenario);
-if (text && !big) {
-  // Only the large values are measured as text.
+if (text && !big && scenario !== "multi") {
+  // Only the large values and the multi-key gets are measured as text.
   console.log(JSON.stringify({ ops: null, rssMiB: null }));
   process.exit(0);
 }
@@ -67,6 +69,9 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** The last value read as text, checked at the end so that reading it is not skipped. */
 let lastRead = "";
+/** For `text` in scenario 3: where each reply is read, and the last one's values. */
+const multiReply = new Uint8Array(64 * 1024);
+let lastMap = new Map<string, string>();
 const rounds = Array.from({ length: 10 }, (_, r) => {
   const slice = KEYS.slice(r * 100, r * 100 + 100);
   const length = slice.reduce((n, key) => n + hit(key), 0);
@@ -77,6 +82,14 @@ const rounds = Array.from({ length: 10 }, (_, r) => {
 let i = 0;
 
 async function work(): Promise<number> {
+  if (text && scenario === "multi") {
+    const round = MULTI_ROUNDS[i++ % MULTI_ROUNDS.length];
+    collect = { into: multiReply, from: received };
+    await exchange(round.bytes, round.length);
+    collect = undefined;
+    lastMap = valuesOf(multiReply.subarray(0, round.length), round.keys);
+    return 100;
+  }
   if (strings) {
     const { value, set, at, reply } = strings;
     encoder.encodeInto(value, set.subarray(at, at + value.length));
@@ -110,4 +123,5 @@ async function work(): Promise<number> {
 const ops = await measure(seconds, work);
 socket.destroy();
 if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
+if (text && scenario === "multi" && lastMap.size !== 100) throw new Error("values went missing");
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -1,7 +1,7 @@
 /**
  * `deno task bench`: this client on Deno and Bun, memjs, memcached and
  * memcache-client on Node and Bun, pylibmc, and bare sockets (writing pre-encoded
- * bytes; and, for the large values, a string each way), side by side
+ * bytes; and, for getMulti and the large values, strings each way), side by side
  * against one memcached (`-t 2`) started here, the runners interleaved.
  * Prints one table of medians over 3 rounds, each as a ratio to this client
  * on Deno. `--quick` runs one short round; `--against DIR` adds this client
@@ -81,8 +81,8 @@ const runners: Runner[] = [
     runtime: "Bun",
     command: (s, c) => ["bun", here("raw_bun.ts"), s, c, seconds],
   },
-  // Scenarios 4 and 5 only: the value as a string, encoded into each set and
-  // decoded from each get, the ceiling for a client that takes and returns text.
+  // Scenarios 3, 4 and 5 only: values as strings, encoded into each set and
+  // read from each reply, the ceiling for a client that takes and returns text.
   {
     name: "bare socket, strings",
     runtime: "Deno",

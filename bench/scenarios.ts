@@ -40,6 +40,20 @@ export const KEYS: string[] = Array.from({ length: 1000 }, (_, i) => `bench:${i}
 /** The 100-byte value of the small keys. */
 export const SMALL = "v".repeat(100);
 
+/**
+ * Scenario 3's ten multi-key gets (keys 0–99, 100–199, …) in the text
+ * protocol: the request, its keys, and the exact length of its reply, all
+ * of them hits (each small key holds SMALL as text, flags 16).
+ */
+export const MULTI_ROUNDS: { bytes: Uint8Array; keys: string[]; length: number }[] = Array.from(
+  { length: 10 },
+  (_, r) => {
+    const keys = KEYS.slice(r * 100, r * 100 + 100);
+    const length = keys.reduce((n, key) => n + `VALUE ${key} 16 100\r\n`.length + 102, 0) + 5;
+    return { bytes: new TextEncoder().encode(`get ${keys.join(" ")}\r\n`), keys, length };
+  },
+);
+
 /** The size of the 1 MiB value (a little under, so every peer's default limit takes it). */
 export const ONE_MIB = 1024 * 1024 - 1024;
 
@@ -102,4 +116,38 @@ export function textRequests(
   set.set(head);
   set.set(encode("\r\n"), head.length + big.size);
   return { value: "x".repeat(big.size), set, at: head.length, reply: new Uint8Array(big.value) };
+}
+
+interface NodeBuffer {
+  isAscii(bytes: Uint8Array): boolean;
+  Buffer: { prototype: { latin1Slice(this: Uint8Array, from: number, to: number): string } };
+}
+const nodeBuffer = (globalThis as { process?: { getBuiltinModule(name: string): unknown } })
+  .process?.getBuiltinModule("node:buffer") as NodeBuffer;
+
+/**
+ * For the bare sockets' `text` mode in scenario 3: the values of a
+ * multi-key get's reply (`reply`, the whole of it, hits only, in the order
+ * asked) as a Map from each of `keys` to its value as a string. The least a
+ * client returning such a Map does: find each item's line and its length,
+ * check it names a key of the length asked, and read the value, here the
+ * way this client reads ASCII values (one `isAscii` over the reply, then
+ * `node:buffer`'s Latin-1 reader per value).
+ */
+export function valuesOf(reply: Uint8Array, keys: string[]): Map<string, string> {
+  if (!nodeBuffer.isAscii(reply)) throw new Error("the bench's values are ASCII");
+  const slice = nodeBuffer.Buffer.prototype.latin1Slice;
+  const values = new Map<string, string>();
+  let at = 0;
+  for (const key of keys) {
+    const cr = reply.indexOf(13, at);
+    // "VALUE " key " " flags " " bytes
+    const lengthAt = reply.lastIndexOf(32, cr) + 1;
+    if (reply[at + 6 + key.length] !== 32) throw new Error("an item for another key");
+    let size = 0;
+    for (let i = lengthAt; i < cr; i++) size = size * 10 + reply[i] - 48;
+    values.set(key, slice.call(reply, cr + 2, cr + 2 + size));
+    at = cr + 2 + size + 2;
+  }
+  return values;
 }
