@@ -28,6 +28,8 @@ import { startMemcached } from "../tests/memcached.ts";
 import { peakRssMiB } from "./scenarios.ts";
 
 const TASKS = 50;
+/** The repository's folder, as profiles name files. */
+const ROOT = new URL("../", import.meta.url).href;
 const VALUE = "v".repeat(100);
 
 /** Memory at one point of a run, in MiB. */
@@ -91,13 +93,17 @@ async function load(client: Client, total: number, samples?: Sample[]): Promise<
   }));
 }
 
-/** Each function's own bytes in a sampling heap profile, largest first. */
+/**
+ * Each function's own bytes in a sampling heap profile, largest first. The
+ * profile's line numbers are the runtime's compiled JavaScript's, not the
+ * source's, so functions are named by name and file alone.
+ */
 function bytesByFunction(profile: SamplingNode): [string, number][] {
   const bytes = new Map<string, number>();
   const visit = (node: SamplingNode) => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const file = url.replace(/^.*?\/(?=(?:bench|client|cluster|codec|connection|protocol)\/)/, "");
-    const where = `${functionName || "(anonymous)"} ${file || "(native)"}:${lineNumber + 1}`;
+    const { functionName, url } = node.callFrame;
+    const file = url.startsWith(ROOT) ? url.slice(ROOT.length) : url;
+    const where = `${functionName || "(anonymous)"} ${file || "(native)"}`;
     bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
     node.children.forEach(visit);
   };
@@ -106,7 +112,7 @@ function bytesByFunction(profile: SamplingNode): [string, number][] {
 }
 
 interface SamplingNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string };
   selfSize: number;
   children: SamplingNode[];
 }
