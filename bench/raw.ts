@@ -28,6 +28,12 @@ import {
 } from "./scenarios.ts";
 
 const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
+const big = bigRequests(scenario);
+if (text && !big && scenario !== "multi") {
+  // Only the large values and the multi-key gets are measured as text.
+  console.log(JSON.stringify({ ops: null, rssMiB: null }));
+  Deno.exit(0);
+}
 const [hostname, port] = server.split(":");
 const conn = await Deno.connect({ hostname, port: Number(port) });
 conn.setNoDelay(true);
@@ -99,13 +105,6 @@ async function readInto(into: Uint8Array, count: number): Promise<void> {
     if (n === null) throw new Error("closed");
     at += n;
   }
-}
-
-const big = bigRequests(scenario);
-if (text && !big && scenario !== "multi") {
-  // Only the large values and the multi-key gets are measured as text.
-  console.log(JSON.stringify({ ops: null, rssMiB: null }));
-  Deno.exit(0);
 }
 
 /** For `text`: the value, the set request it is encoded into, and where the get's reply is read. */

@@ -72,12 +72,11 @@ let lastRead = "";
 /** For `text` in scenario 3: where each reply is read, and the last one's values. */
 const multiReply = new Uint8Array(64 * 1024);
 let lastMap = new Map<string, string>();
-const rounds = Array.from({ length: 10 }, (_, r) => {
+// Scenario 3's rounds are MULTI_ROUNDS; scenario 2's, 100 gets of one key each.
+const rounds = scenario === "multi" ? MULTI_ROUNDS : Array.from({ length: 10 }, (_, r) => {
   const slice = KEYS.slice(r * 100, r * 100 + 100);
   const length = slice.reduce((n, key) => n + hit(key), 0);
-  return scenario === "inflight"
-    ? { bytes: encode(slice.map((key) => `get ${key}\r\n`).join("")), length: length + 500 }
-    : { bytes: encode(`get ${slice.join(" ")}\r\n`), length: length + 5 };
+  return { bytes: encode(slice.map((key) => `get ${key}\r\n`).join("")), length: length + 500 };
 });
 let i = 0;
 
