@@ -5,12 +5,8 @@
  * (raw_bun.ts is Bun's). Prints `{ "ops": N, "rssMiB": M }`.
  *
  * With `text` (scenarios 3, 4 and 5 only), values are strings, as the
- * clients' are: in 4 and 5 each set encodes the value into the request
- * (`encodeInto`, into memory kept from one set to the next) and each get
- * decodes the value it reads into a string; in 3 each reply is read whole
- * and its values become a Map of strings (see `valuesOf`). That is the least
- * a client that takes and returns strings must do, so it is the ceiling for
- * such a client.
+ * clients' are (see `TextWork`): the least a client that takes and returns
+ * strings must do, so the ceiling for such a client.
  *
  * Usage: raw.ts SERVER SCENARIO SECONDS [text]
  */
@@ -23,17 +19,11 @@ import {
   peakRssMiB,
   runnerArgs,
   SMALL,
-  textRequests,
-  valuesOf,
+  TextWork,
 } from "./scenarios.ts";
 
 const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
 const big = bigRequests(scenario);
-if (text && !big && scenario !== "multi") {
-  // Only the large values and the multi-key gets are measured as text.
-  console.log(JSON.stringify({ ops: null, rssMiB: null }));
-  Deno.exit(0);
-}
 const [hostname, port] = server.split(":");
 const conn = await Deno.connect({ hostname, port: Number(port) });
 conn.setNoDelay(true);
@@ -107,34 +97,23 @@ async function readInto(into: Uint8Array, count: number): Promise<void> {
   }
 }
 
-/** For `text`: the value, the set request it is encoded into, and where the get's reply is read. */
-const strings = text ? textRequests(scenario) : undefined;
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-/** The last value read as text, checked at the end so that reading it is not skipped. */
-let lastRead = "";
-/** For `text` in scenario 3: where each reply is read, and the last one's values. */
-const multiReply = new Uint8Array(64 * 1024);
-let lastMap = new Map<string, string>();
+const textWork = text ? new TextWork(scenario) : undefined;
 
 let i = 0;
 async function work(): Promise<number> {
-  if (text && scenario === "multi") {
+  if (textWork && scenario === "multi") {
     const round = MULTI_ROUNDS[i++ % MULTI_ROUNDS.length];
     await conn.write(round.bytes);
-    await readInto(multiReply, round.length);
-    lastMap = valuesOf(multiReply.subarray(0, round.length), round.keys);
+    await readInto(textWork.reply, round.length);
+    textWork.readValues(round.length, round.keys);
     return 100;
   }
-  if (strings) {
-    const { value, set, at, reply } = strings;
-    encoder.encodeInto(value, set.subarray(at, at + value.length));
-    await conn.write(set);
+  if (textWork) {
+    await conn.write(textWork.encodedSet());
     await discard(big!.stored);
     await conn.write(big!.get);
-    await readInto(reply, reply.length);
-    const end = reply.length - "\r\nEND\r\n".length;
-    lastRead = decoder.decode(reply.subarray(end - value.length, end));
+    await readInto(textWork.reply, textWork.reply.length);
+    textWork.readValue();
     return 2;
   }
   if (big) {
@@ -159,6 +138,5 @@ async function work(): Promise<number> {
 
 const ops = await measure(seconds, work);
 conn.close();
-if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
-if (text && scenario === "multi" && lastMap.size !== 100) throw new Error("values went missing");
+textWork?.check(scenario);
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -18,17 +18,11 @@ import {
   peakRssMiB,
   runnerArgs,
   SMALL,
-  textRequests,
-  valuesOf,
+  TextWork,
 } from "./scenarios.ts";
 
 const { server, scenario, seconds, text } = runnerArgs(process.argv.slice(2));
 const big = bigRequests(scenario);
-if (text && !big && scenario !== "multi") {
-  // Only the large values and the multi-key gets are measured as text.
-  console.log(JSON.stringify({ ops: null, rssMiB: null }));
-  process.exit(0);
-}
 const [host, port] = server.split(":");
 const socket = connect(Number(port), host);
 socket.setNoDelay(true);
@@ -63,15 +57,7 @@ function exchange(bytes: Uint8Array, replyLength: number): Promise<void> {
 const encode = (text: string) => new TextEncoder().encode(text);
 // The small keys hold SMALL as text (flags 16), written before each run.
 const hit = (key: string) => `VALUE ${key} 16 100\r\n`.length + SMALL.length + 2;
-/** For `text`: the value, the set request it is encoded into, and where the get's reply is read. */
-const strings = text ? textRequests(scenario) : undefined;
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-/** The last value read as text, checked at the end so that reading it is not skipped. */
-let lastRead = "";
-/** For `text` in scenario 3: where each reply is read, and the last one's values. */
-const multiReply = new Uint8Array(64 * 1024);
-let lastMap = new Map<string, string>();
+const textWork = text ? new TextWork(scenario) : undefined;
 // Scenario 3's rounds are MULTI_ROUNDS; scenario 2's, 100 gets of one key each.
 const rounds = scenario === "multi" ? MULTI_ROUNDS : Array.from({ length: 10 }, (_, r) => {
   const slice = KEYS.slice(r * 100, r * 100 + 100);
@@ -81,23 +67,20 @@ const rounds = scenario === "multi" ? MULTI_ROUNDS : Array.from({ length: 10 }, 
 let i = 0;
 
 async function work(): Promise<number> {
-  if (text && scenario === "multi") {
+  if (textWork && scenario === "multi") {
     const round = MULTI_ROUNDS[i++ % MULTI_ROUNDS.length];
-    collect = { into: multiReply, from: received };
+    collect = { into: textWork.reply, from: received };
     await exchange(round.bytes, round.length);
     collect = undefined;
-    lastMap = valuesOf(multiReply.subarray(0, round.length), round.keys);
+    textWork.readValues(round.length, round.keys);
     return 100;
   }
-  if (strings) {
-    const { value, set, at, reply } = strings;
-    encoder.encodeInto(value, set.subarray(at, at + value.length));
-    await exchange(set, big!.stored);
-    collect = { into: reply, from: received };
+  if (textWork) {
+    await exchange(textWork.encodedSet(), big!.stored);
+    collect = { into: textWork.reply, from: received };
     await exchange(big!.get, big!.value);
     collect = undefined;
-    const end = reply.length - "\r\nEND\r\n".length;
-    lastRead = decoder.decode(reply.subarray(end - value.length, end));
+    textWork.readValue();
     return 2;
   }
   if (big) {
@@ -121,6 +104,5 @@ async function work(): Promise<number> {
 
 const ops = await measure(seconds, work);
 socket.destroy();
-if (strings && lastRead !== strings.value) throw new Error("the value read back differs");
-if (text && scenario === "multi" && lastMap.size !== 100) throw new Error("values went missing");
+textWork?.check(scenario);
 console.log(JSON.stringify({ ops, rssMiB: peakRssMiB() }));

@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import process from "node:process";
 
 /** A scenario's name, as runners take it on their command line. */
 export type Scenario = "sequential" | "inflight" | "multi" | "64k" | "1m";
@@ -20,12 +21,18 @@ export const SCENARIOS: [Scenario, string][] = [
 
 /**
  * A runner's command line: `SERVER SCENARIO SECONDS`, then `text` for the
- * bare sockets' text mode (see {@linkcode textRequests}).
+ * bare sockets' text mode (see {@linkcode TextWork}). Text mode covers
+ * scenarios 3 to 5: in another, the runner prints that it measured nothing
+ * and exits here.
  */
 export function runnerArgs(
   argv: string[],
 ): { server: string; scenario: Scenario; seconds: number; text: boolean } {
   const [server, scenario, seconds, text] = argv;
+  if (text === "text" && scenario !== "multi" && scenario !== "64k" && scenario !== "1m") {
+    console.log(JSON.stringify({ ops: null, rssMiB: null }));
+    process.exit(0);
+  }
   return {
     server,
     scenario: scenario as Scenario,
@@ -99,25 +106,6 @@ export function bigRequests(
   };
 }
 
-/**
- * For the bare sockets' `text` mode in scenarios 4 and 5: the value as a
- * string, the set request it is encoded into each time (`at` is where the
- * value goes), and memory for the get's reply, all kept from one exchange
- * to the next. `undefined` for the other scenarios.
- */
-export function textRequests(
-  scenario: Scenario,
-): { value: string; set: Uint8Array; at: number; reply: Uint8Array } | undefined {
-  const big = bigRequests(scenario);
-  if (!big) return undefined;
-  const encode = (text: string) => new TextEncoder().encode(text);
-  const head = encode(`set bench:big 0 0 ${big.size}\r\n`);
-  const set = new Uint8Array(head.length + big.size + 2);
-  set.set(head);
-  set.set(encode("\r\n"), head.length + big.size);
-  return { value: "x".repeat(big.size), set, at: head.length, reply: new Uint8Array(big.value) };
-}
-
 interface NodeBuffer {
   isAscii(bytes: Uint8Array): boolean;
   Buffer: { prototype: { latin1Slice(this: Uint8Array, from: number, to: number): string } };
@@ -126,7 +114,7 @@ const nodeBuffer = (globalThis as { process?: { getBuiltinModule(name: string): 
   .process?.getBuiltinModule("node:buffer") as NodeBuffer;
 
 /**
- * For the bare sockets' `text` mode in scenario 3: the values of a
+ * For {@linkcode TextWork} in scenario 3: the values of a
  * multi-key get's reply (`reply`, the whole of it, hits only, in the order
  * asked) as a Map from each of `keys` to its value as a string. The least a
  * client returning such a Map does: find each item's line and its length,
@@ -134,7 +122,7 @@ const nodeBuffer = (globalThis as { process?: { getBuiltinModule(name: string): 
  * way this client reads ASCII values (one `isAscii` over the reply, then
  * `node:buffer`'s Latin-1 reader per value).
  */
-export function valuesOf(reply: Uint8Array, keys: string[]): Map<string, string> {
+function valuesOf(reply: Uint8Array, keys: string[]): Map<string, string> {
   if (!nodeBuffer.isAscii(reply)) throw new Error("the bench's values are ASCII");
   const slice = nodeBuffer.Buffer.prototype.latin1Slice;
   const values = new Map<string, string>();
@@ -150,4 +138,67 @@ export function valuesOf(reply: Uint8Array, keys: string[]): Map<string, string>
     at = cr + 2 + size + 2;
   }
   return values;
+}
+
+/**
+ * The bare sockets' `text` mode: values are strings, as the clients' are.
+ * In scenarios 4 and 5 each set encodes the value into the request (into
+ * memory kept from one set to the next) and each get's value is decoded
+ * into a string; in 3 each reply's values become a Map of strings (see
+ * {@linkcode valuesOf}). The socket moves the bytes: it writes
+ * {@linkcode encodedSet} and reads each get's reply whole into
+ * {@linkcode reply}, then calls {@linkcode readValue} or
+ * {@linkcode readValues}.
+ */
+export class TextWork {
+  /** Where the socket reads each get's reply, whole. */
+  readonly reply: Uint8Array;
+  readonly #value: string;
+  readonly #set: Uint8Array;
+  readonly #at: number;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+  /** What was read last, checked at the end so that reading it is not skipped. */
+  #lastValue = "";
+  #lastValues = new Map<string, string>();
+
+  /** The text work of `scenario` (3, 4 or 5). */
+  constructor(scenario: Scenario) {
+    const big = bigRequests(scenario);
+    const size = big?.size ?? 0;
+    const head = new TextEncoder().encode(`set bench:big 0 0 ${size}\r\n`);
+    this.#value = "x".repeat(size);
+    this.#set = new Uint8Array(head.length + size + 2);
+    this.#set.set(head);
+    this.#set.set([13, 10], head.length + size);
+    this.#at = head.length;
+    this.reply = new Uint8Array(big?.value ?? 64 * 1024);
+  }
+
+  /** The set request of scenarios 4 and 5, the value encoded into it afresh. */
+  encodedSet(): Uint8Array {
+    this.#encoder.encodeInto(
+      this.#value,
+      this.#set.subarray(this.#at, this.#at + this.#value.length),
+    );
+    return this.#set;
+  }
+
+  /** Reads the value out of a get's reply, in {@linkcode reply}, as a string. */
+  readValue(): void {
+    const end = this.reply.length - "\r\nEND\r\n".length;
+    this.#lastValue = this.#decoder.decode(this.reply.subarray(end - this.#value.length, end));
+  }
+
+  /** Reads the values of a multi-key get's reply of `length` bytes, in {@linkcode reply}. */
+  readValues(length: number, keys: string[]): void {
+    this.#lastValues = valuesOf(this.reply.subarray(0, length), keys);
+  }
+
+  /** Throws unless the last read found what was written. */
+  check(scenario: Scenario): void {
+    if (scenario === "multi" ? this.#lastValues.size !== 100 : this.#lastValue !== this.#value) {
+      throw new Error("the values read back differ from those written");
+    }
+  }
 }
