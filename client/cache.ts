@@ -11,7 +11,7 @@
  * @module
  */
 import { errorFor } from "../errors.ts";
-import { type CallOptions, type CommandEvent, sleep } from "../cluster/call.ts";
+import { type CallOptions, type CommandEvent, sleep, tell } from "../cluster/call.ts";
 import type { Router } from "../cluster/router.ts";
 import type { Item } from "../protocol/reply.ts";
 import { Status } from "../protocol/status.ts";
@@ -170,19 +170,15 @@ export class CacheAside {
     store: StoreOptions,
   ): void {
     const started = performance.now();
-    this.#compute(key, loader, store, async () => {}).catch((error) => {
-      try {
-        this.#observer?.({
-          operation: "getOrSet",
-          key,
-          server: this.#router.cluster.names[this.#router.cluster.indexFor(k)] ?? "",
-          duration: performance.now() - started,
-          error,
-        });
-      } catch (err) {
-        console.error("onCommand observer threw:", err);
-      }
-    });
+    this.#compute(key, loader, store, async () => {}).catch((error) =>
+      tell(this.#observer, {
+        operation: "getOrSet",
+        key,
+        server: this.#router.cluster.names[this.#router.cluster.indexFor(k)] ?? "",
+        duration: performance.now() - started,
+        error,
+      })
+    );
   }
 
   /** One claiming read of `key`. */

@@ -8,7 +8,7 @@
 import { Discovery } from "../cluster/discovery.ts";
 import { Codec, pylibmcSerializer } from "../codec/mod.ts";
 import { resolveBehaviors } from "../cluster/behaviors.ts";
-import { millis } from "../cluster/call.ts";
+import { millis, tell } from "../cluster/call.ts";
 import { Cluster } from "../cluster/mod.ts";
 import { Router } from "../cluster/router.ts";
 import { parseServer } from "../cluster/servers.ts";
@@ -188,12 +188,7 @@ export function discover(
       tls: server.kind === "tcp" && server.tls ? checkTls(options.tls) ?? {} : undefined,
     },
     changed: (config) => changed(config.servers),
-    failed: (error) => {
-      try {
-        options.onCommand?.({ operation: "discover", server: endpoint, duration: 0, error });
-      } catch (err) {
-        console.error("onCommand observer threw:", err);
-      }
-    },
+    failed: (error) =>
+      tell(options.onCommand, { operation: "discover", server: endpoint, duration: 0, error }),
   });
 }

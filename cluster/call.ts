@@ -90,9 +90,24 @@ export function signalOf(options: CallOptions | undefined): AbortSignal | undefi
 const READS = new Set(["get", "gets", "getMulti", "getAndTouch", "getWithMeta"]);
 
 /**
- * Reports a request to an `onCommand` observer once it settles. An observer
- * that throws does not change the request's outcome: its error goes to
+ * Gives `event` to an `onCommand` observer, when there is one. An observer
+ * that throws changes nothing for the call it watches: its error goes to
  * `console.error`.
+ */
+export function tell(
+  observer: ((event: CommandEvent) => void) | undefined,
+  event: CommandEvent,
+): void {
+  try {
+    observer?.(event);
+  } catch (err) {
+    console.error("onCommand observer threw:", err);
+  }
+}
+
+/**
+ * Reports a request to an `onCommand` observer once it settles (see
+ * {@linkcode tell}).
  */
 export async function observed<R>(
   observer: (event: CommandEvent) => void,
@@ -104,22 +119,19 @@ export async function observed<R>(
 ): Promise<R> {
   const started = performance.now();
   const report = (error?: MemcachedError, hits?: number) => {
-    try {
-      const duration = performance.now() - started;
-      observer(
-        hits === undefined ? { operation, key, server, duration, error } : {
-          operation,
-          key,
-          server,
-          duration,
-          hit: hits > 0,
-          hits,
-          misses: asked - hits,
-        },
-      );
-    } catch (err) {
-      console.error("onCommand observer threw:", err);
-    }
+    const duration = performance.now() - started;
+    tell(
+      observer,
+      hits === undefined ? { operation, key, server, duration, error } : {
+        operation,
+        key,
+        server,
+        duration,
+        hit: hits > 0,
+        hits,
+        misses: asked - hits,
+      },
+    );
   };
   try {
     const result = await request;
